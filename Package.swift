@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "auditq",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "auditq", targets: ["auditq"]),
+        .executable(name: "auditqd", targets: ["auditqd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries, each through a module map and a shim header.
+        .systemLibrary(name: "CAudit", providers: [.apt(["libauparse-dev", "libaudit-dev"])]),
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Audit records: reading logs, grouping with libauparse, normalising events.
+        .target(name: "AuditRecords", dependencies: ["CAudit", "CZlib"]),
+        // The append-only store: schema, the one writer, the hash chain, readers.
+        .target(name: "AuditStore", dependencies: [
+            "AuditRecords", "CZstd",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Queries over the store: filters, time specs, output formats, summaries.
+        .target(name: "AuditQuery", dependencies: [
+            "AuditStore", "AuditRecords",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
+        ]),
+        .executableTarget(name: "auditq", dependencies: [
+            "AuditQuery", "AuditStore", "AuditRecords",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "auditqd", dependencies: [
+            "AuditStore", "AuditRecords",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "AuditqTests", dependencies: [
+            "AuditRecords", "AuditStore", "AuditQuery",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+    ]
+)

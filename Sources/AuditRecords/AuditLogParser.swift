@@ -1,0 +1,126 @@
+/// Reads audit.log text in chunks of any size, checks every line, and feeds
+/// the good ones to libauparse; events come out through `onEvent` as auparse
+/// completes them. A chunked feed gives the same events as the whole buffer.
+/// The first bad line stops the parser with a `LogFormatError`; events still
+/// open in auparse at that point are dropped, never emitted half-built.
+public final class AuditLogParser {
+    public let source: String
+    /// Lines consumed so far (1-based number of the last complete line).
+    public private(set) var lineNumber = 0
+    public private(set) var recordCount = 0
+    /// Records without an audit(time:serial) stamp, passed over, and the first one's line.
+    public private(set) var unstampedCount = 0
+    public private(set) var firstUnstampedLine: Int?
+    private var carry: [UInt8] = []
+    private var feed: AuparseFeed!
+    /// The lines fed to auparse and not yet part of an event, by stamp: an
+    /// event's raw text is made of these, so it is stored byte for byte as
+    /// read (auparse's record text drops an ENRICHED line's bare \x1d and some
+    /// EOE records).
+    private var lines = RecordLines()
+
+    public init(source: String, onEvent: @escaping (AuditEvent) throws -> Void) throws {
+        self.source = source
+        feed = try AuparseFeed { [unowned self] cursor in
+            var event = EventBuilder.build(cursor)
+            self.lines.takeRaw(for: &event)
+            try onEvent(event)
+        }
+    }
+
+    /// Reads a whole input through the parser.
+    public func consume(_ input: LogInput, chunkSize: Int = 1 << 20, progress: ((Int64) -> Void)? = nil) throws {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try input.read(into: buffer, count: chunkSize)
+            if n == 0 { break }
+            try consume(UnsafeRawBufferPointer(start: buffer, count: n))
+            progress?(input.consumedBytes)
+        }
+        try finish()
+    }
+
+    public func consume(_ chunk: UnsafeRawBufferPointer) throws {
+        guard chunk.count > 0 else { return }
+        if carry.isEmpty {
+            let used = try consumeLines(chunk.bindMemory(to: UInt8.self))
+            if used < chunk.count { carry.append(contentsOf: chunk[used...]) }
+        } else {
+            carry.append(contentsOf: chunk)
+            let joined = carry
+            let used = try joined.withUnsafeBufferPointer { try consumeLines($0) }
+            carry.removeFirst(used)
+        }
+        if carry.count > LogLineChecker.maxLineLength {
+            throw LogFormatError(source: source, line: lineNumber + 1,
+                                 reason: "line is longer than 64 KiB (\(carry.count)+ bytes)")
+        }
+    }
+
+    /// End of input: checks a last line without a newline, then lets auparse
+    /// emit every event it still holds.
+    public func finish() throws {
+        if !carry.isEmpty {
+            let last = carry
+            carry.removeAll()
+            try last.withUnsafeBufferPointer { buf in
+                lineNumber += 1
+                switch LogLineChecker.check(buf, terminated: false) {
+                case .skip: break
+                case .unstamped: noteUnstamped()
+                case .bad(let reason): throw LogFormatError(source: source, line: lineNumber, reason: reason)
+                case .record:
+                    recordCount += 1
+                    lines.add(buf)
+                    let terminated = Array(buf) + [0x0A]
+                    try terminated.withUnsafeBytes { try feed.feed($0) }
+                }
+            }
+        }
+        try feed.flush()
+    }
+
+    /// Checks and feeds every complete line in `buf`; returns the bytes used.
+    private func consumeLines(_ buf: UnsafeBufferPointer<UInt8>) throws -> Int {
+        guard let base = buf.baseAddress else { return 0 }
+        var lineStart = 0
+        var runStart = 0  // start of the run of good lines not yet fed
+        while lineStart < buf.count {
+            guard let nl = memchr(base + lineStart, 0x0A, buf.count - lineStart) else { break }
+            let lineEnd = UnsafePointer(nl.assumingMemoryBound(to: UInt8.self)) - base
+            lineNumber += 1
+            let line = UnsafeBufferPointer(start: base + lineStart, count: lineEnd - lineStart)
+            let verdict = LogLineChecker.check(line, terminated: true)
+            switch verdict {
+            case .record:
+                recordCount += 1
+                lines.add(line)
+            case .skip, .unstamped:
+                if case .unstamped = verdict { noteUnstamped() }
+                try feedRun(base, from: runStart, to: lineStart)
+                runStart = lineEnd + 1
+            case .bad(let reason):
+                try feedRun(base, from: runStart, to: lineStart)
+                throw LogFormatError(source: source, line: lineNumber, reason: reason)
+            }
+            lineStart = lineEnd + 1
+        }
+        try feedRun(base, from: runStart, to: lineStart)
+        return lineStart
+    }
+
+    private func noteUnstamped() {
+        unstampedCount += 1
+        if firstUnstampedLine == nil { firstUnstampedLine = lineNumber }
+    }
+
+    private func feedRun(_ base: UnsafePointer<UInt8>, from: Int, to: Int) throws {
+        guard to > from else { return }
+        try feed.feed(UnsafeRawBufferPointer(start: base + from, count: to - from))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

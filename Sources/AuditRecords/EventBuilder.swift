@@ -1,0 +1,199 @@
+import CAudit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns the event auparse is positioned on into an `AuditEvent`: walks every
+/// record's fields once, comparing field names as packed integers, and keeps
+/// each record's text in record order.
+public enum EventBuilder {
+    // Record types with their own decoding (linux/audit.h).
+    static let syscallType: Int32 = 1300
+    static let pathType: Int32 = 1302
+    static let sockaddrType: Int32 = 1306
+    static let cwdType: Int32 = 1307
+    static let execveType: Int32 = 1309
+    static let eoeType: Int32 = 1320
+    static let proctitleType: Int32 = 1327
+
+    private static let tType = FieldValue.tag("type")
+    private static let tArch = FieldValue.tag("arch")
+    private static let tSyscall = FieldValue.tag("syscall")
+    private static let tSuccess = FieldValue.tag("success")
+    private static let tExit = FieldValue.tag("exit")
+    private static let tPid = FieldValue.tag("pid")
+    private static let tPpid = FieldValue.tag("ppid")
+    private static let tUid = FieldValue.tag("uid")
+    private static let tEuid = FieldValue.tag("euid")
+    private static let tGid = FieldValue.tag("gid")
+    private static let tAuid = FieldValue.tag("auid")
+    private static let tSes = FieldValue.tag("ses")
+    private static let tTty = FieldValue.tag("tty")
+    private static let tComm = FieldValue.tag("comm")
+    private static let tExe = FieldValue.tag("exe")
+    private static let tKey = FieldValue.tag("key")
+    private static let tItem = FieldValue.tag("item")
+    private static let tName = FieldValue.tag("name")
+    private static let tInode = FieldValue.tag("inode")
+    private static let tMode = FieldValue.tag("mode")
+    private static let tNametype = FieldValue.tag("nametype")
+    private static let tOuid = FieldValue.tag("ouid")
+    private static let tCwd = FieldValue.tag("cwd")
+    private static let tSaddr = FieldValue.tag("saddr")
+    private static let tArgc = FieldValue.tag("argc")
+    private static let tRes = FieldValue.tag("res")
+    private static let tMsg = FieldValue.tag("msg")
+    private static let tNode = FieldValue.tag("node")
+
+    public static func build(_ cursor: AuparseCursor) -> AuditEvent {
+        let au = cursor.state
+        var event = AuditEvent()
+        if let ts = auparse_get_timestamp(au)?.pointee {
+            event.timeMs = Int64(ts.sec) * 1000 + Int64(ts.milli)
+            event.serial = Int64(ts.serial)
+            if let host = ts.host { event.node = String(cString: host) }
+        }
+        guard auparse_first_record(au) > 0 else { return event }
+        event.raw.reserveCapacity(1024)
+        var argvPieces: [[UInt8]]? = nil
+        repeat {
+            let type = Int32(auparse_get_type(au))
+            event.recordTypes.append(type)
+            if let text = auparse_get_record_text(au) {
+                let n = strlen(text)
+                text.withMemoryRebound(to: UInt8.self, capacity: n) {
+                    event.raw.append(contentsOf: UnsafeBufferPointer(start: $0, count: n))
+                }
+            }
+            event.raw.append(0x0A)
+            switch type {
+            case syscallType: readSyscall(au, into: &event)
+            case pathType: readPath(au, into: &event)
+            case cwdType: readCwd(au, into: &event)
+            case execveType: readExecve(au, into: &argvPieces)
+            case sockaddrType: readSockaddr(au, into: &event)
+            case eoeType, proctitleType: break
+            default: readOther(au, into: &event)
+            }
+        } while auparse_next_record(au) > 0
+        if let pieces = argvPieces {
+            event.argv = pieces.map { String(decoding: $0, as: UTF8.self) }
+        }
+        return event
+    }
+
+    @inline(__always)
+    private static func forEachField(_ au: OpaquePointer, _ body: (UInt64, UnsafePointer<CChar>, UnsafePointer<CChar>) -> Void) {
+        guard auparse_first_field(au) > 0 else { return }
+        repeat {
+            guard let name = auparse_get_field_name(au), let value = auparse_get_field_str(au) else { continue }
+            body(FieldValue.tag(name), name, value)
+        } while auparse_next_field(au) > 0
+    }
+
+    private static func readSyscall(_ au: OpaquePointer, into e: inout AuditEvent) {
+        forEachField(au) { tag, _, v in
+            switch tag {
+            case tArch: e.arch = FieldValue.hex(v)
+            case tSyscall: e.syscall = FieldValue.decimal(v)
+            case tSuccess: e.success = v[0] == 0x79 /* y */
+            case tExit: e.exit = FieldValue.decimal(v)
+            case tPid: e.pid = FieldValue.decimal(v)
+            case tPpid: e.ppid = FieldValue.decimal(v)
+            case tUid: e.uid = FieldValue.decimal(v)
+            case tEuid: e.euid = FieldValue.decimal(v)
+            case tGid: e.gid = FieldValue.decimal(v)
+            case tAuid: e.auid = FieldValue.decimal(v)
+            case tSes: e.ses = FieldValue.decimal(v)
+            case tTty: e.tty = FieldValue.plain(v)
+            case tComm: e.comm = FieldValue.text(v)
+            case tExe: e.exe = FieldValue.text(v)
+            case tKey: e.key = FieldValue.text(v)
+            default: break
+            }
+        }
+    }
+
+    private static func readPath(_ au: OpaquePointer, into e: inout AuditEvent) {
+        var item = PathItem(item: Int64(e.paths.count))
+        forEachField(au) { tag, _, v in
+            switch tag {
+            case tItem: item.item = FieldValue.decimal(v) ?? item.item
+            case tName: item.name = FieldValue.text(v)
+            case tInode: item.inode = FieldValue.decimal(v)
+            case tMode: item.mode = FieldValue.octal(v)
+            case tNametype: item.nametype = FieldValue.plain(v)
+            case tOuid: item.ouid = FieldValue.decimal(v)
+            default: break
+            }
+        }
+        e.paths.append(item)
+    }
+
+    private static func readCwd(_ au: OpaquePointer, into e: inout AuditEvent) {
+        forEachField(au) { tag, _, v in
+            if tag == tCwd { e.cwd = FieldValue.text(v) }
+        }
+    }
+
+    /// argv from `aN=…`, or `aN_len=…` followed by `aN[i]=…` pieces that may
+    /// span several EXECVE records; every piece is quoted or hex-encoded.
+    private static func readExecve(_ au: OpaquePointer, into argv: inout [[UInt8]]?) {
+        if argv == nil { argv = [] }
+        forEachField(au) { tag, name, v in
+            if tag == tArgc {
+                let argc = Int(FieldValue.decimal(v) ?? 0)
+                if argc > argv!.count && argc < 1 << 20 { argv!.append(contentsOf: repeatElement([], count: argc - argv!.count)) }
+                return
+            }
+            guard name[0] == 0x61 /* a */ else { return }
+            var i = 1
+            var index = 0
+            while name[i] >= 0x30 && name[i] <= 0x39 { index = index * 10 + Int(name[i] - 0x30); i += 1 }
+            guard i > 1, index < 1 << 20 else { return }
+            let rest = name[i]
+            if rest == 0x5F /* _len */ { return }
+            guard rest == 0 || rest == 0x5B /* [ */ else { return }
+            if index >= argv!.count { argv!.append(contentsOf: repeatElement([], count: index + 1 - argv!.count)) }
+            if rest == 0 { argv![index] = FieldValue.bytes(v) } else { argv![index].append(contentsOf: FieldValue.bytes(v)) }
+        }
+    }
+
+    private static func readSockaddr(_ au: OpaquePointer, into e: inout AuditEvent) {
+        forEachField(au) { tag, _, v in
+            if tag == tSaddr { e.sockaddr = SockaddrDecoder.decode(FieldValue.bytes(v)) }
+        }
+    }
+
+    /// USER_*, AVC, CONFIG_CHANGE and the rest: the common process fields fill
+    /// what the SYSCALL record (if any) left empty; the others are kept by name.
+    private static func readOther(_ au: OpaquePointer, into e: inout AuditEvent) {
+        forEachField(au) { tag, name, v in
+            switch tag {
+            case tType, tMsg, tNode: break
+            case tPid: if e.pid == nil { e.pid = FieldValue.decimal(v) }
+            case tPpid: if e.ppid == nil { e.ppid = FieldValue.decimal(v) }
+            case tUid: if e.uid == nil { e.uid = FieldValue.decimal(v) }
+            case tEuid: if e.euid == nil { e.euid = FieldValue.decimal(v) }
+            case tGid: if e.gid == nil { e.gid = FieldValue.decimal(v) }
+            case tAuid: if e.auid == nil { e.auid = FieldValue.decimal(v) }
+            case tSes: if e.ses == nil { e.ses = FieldValue.decimal(v) }
+            case tComm: if e.comm == nil { e.comm = FieldValue.text(v) }
+            case tExe: if e.exe == nil { e.exe = FieldValue.text(v) }
+            case tKey: if e.key == nil { e.key = FieldValue.text(v) }
+            case tTty: if e.tty == nil { e.tty = FieldValue.plain(v) }
+            case tRes:
+                let res = FieldValue.plain(v) ?? ""
+                if e.success == nil { e.success = res == "success" || res == "1" || res == "yes" }
+                appendField(&e, name, res)
+            default:
+                appendField(&e, name, FieldValue.text(v) ?? "(null)")
+            }
+        }
+    }
+
+    private static func appendField(_ e: inout AuditEvent, _ name: UnsafePointer<CChar>, _ value: String) {
+        let key = String(cString: name)
+        if !e.fields.contains(where: { $0.name == key }) { e.fields.append((key, value)) }
+    }
+}

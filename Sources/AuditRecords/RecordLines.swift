@@ -1,0 +1,52 @@
+/// Keeps each record line as read until auparse places it in an event, then
+/// gives the event its raw text from those lines: the records auparse
+/// reported, matched by type in arrival order, with any line auparse passed
+/// over in between (and a trailing EOE) kept in place.
+struct RecordLines {
+    struct Stamp: Hashable {
+        var node: String
+        var timeMs: Int64
+        var serial: Int64
+    }
+
+    struct Line {
+        var type: String
+        var bytes: [UInt8]
+    }
+
+    private var pending: [Stamp: [Line]] = [:]
+
+    mutating func add(_ line: UnsafeBufferPointer<UInt8>) {
+        guard let header = LogLineChecker.header(line) else { return }
+        pending[header.stamp, default: []].append(Line(type: header.type, bytes: Array(line)))
+    }
+
+    mutating func takeRaw(for event: inout AuditEvent) {
+        let stamp = Stamp(node: event.node, timeMs: event.timeMs, serial: event.serial)
+        guard var queue = pending.removeValue(forKey: stamp) else { return }
+        var taken: [Line] = []
+        var matchedAll = true
+        for type in event.recordTypes {
+            let name = AuditNames.recordType(type)
+            guard let i = queue.firstIndex(where: { $0.type == name }) else { matchedAll = false; break }
+            taken.append(contentsOf: queue[...i])
+            queue.removeFirst(i + 1)
+        }
+        while matchedAll, let next = queue.first, next.type == "EOE" {
+            taken.append(next)
+            queue.removeFirst()
+        }
+        if !queue.isEmpty { pending[stamp] = queue }
+        guard matchedAll, !taken.isEmpty else { return }
+        var raw: [UInt8] = []
+        raw.reserveCapacity(taken.reduce(0) { $0 + $1.bytes.count + 1 })
+        for line in taken {
+            raw.append(contentsOf: line.bytes)
+            raw.append(0x0A)
+        }
+        event.raw = raw
+        if taken.count != event.recordTypes.count {
+            event.recordTypes = taken.map { AuditNames.recordType(named: $0.type) ?? 0 }
+        }
+    }
+}

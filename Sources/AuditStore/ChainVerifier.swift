@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+
+/// `auditq verify`: recomputes the hash chain batch by batch from the rows
+/// themselves and reports the first batch that does not match, rows no batch
+/// covers, and a chain shorter than the head file says it was.
+public enum ChainVerifier {
+    public struct Report: Sendable {
+        public var batches = 0
+        public var events: Int64 = 0
+        public var head: Data?
+        public var problem: String?
+        public var firstBadBatch: Int64?
+        public var note: String?
+        public var ok: Bool { problem == nil }
+    }
+
+    public static func verify(_ store: EventStore) throws -> Report {
+        var report = Report()
+        try store.pool.read { db in
+            if try String.fetchOne(db, sql: "SELECT value FROM text WHERE id = 0") != "" {
+                report.problem = "text row 0 was changed"
+                return
+            }
+            var previous = ChainHasher.genesis
+            var expect = (text: Int64(1), block: Int64(1), event: Int64(1), coverage: Int64(1))
+            var expectedID: Int64 = 1
+            let batches = try Row.fetchCursor(db, sql: "SELECT * FROM batch ORDER BY id")
+            var rows: [Row] = []
+            while let row = try batches.next() { rows.append(row.copy()) }
+            for row in rows {
+                let id: Int64 = row["id"]
+                let ranges = ChainHasher.Ranges(
+                    text: .init(first: row["first_text"], last: row["last_text"]),
+                    block: .init(first: row["first_block"], last: row["last_block"]),
+                    event: .init(first: row["first_event"], last: row["last_event"]),
+                    coverage: .init(first: row["first_coverage"], last: row["last_coverage"]))
+                func fail(_ why: String) {
+                    report.problem = "batch \(id) (events \(ranges.event.first)–\(ranges.event.last), committed \(Self.time(row["committed_ms"]))): \(why)"
+                    report.firstBadBatch = id
+                }
+                if id != expectedID { fail("batch \(expectedID) is missing"); report.firstBadBatch = expectedID; return }
+                if (row["prev_hash"] as Data) != previous { fail("does not chain to the batch before it"); return }
+                if ranges.text.first != expect.text || ranges.block.first != expect.block
+                    || ranges.event.first != expect.event || ranges.coverage.first != expect.coverage {
+                    fail("its rows do not follow on from the batch before it"); return
+                }
+                let hash = try ChainHasher.hash(db, batchID: id, committedMs: row["committed_ms"], source: row["source"],
+                                                ranges: ranges, previous: previous)
+                if hash != (row["hash"] as Data) {
+                    fail("hash mismatch: a row in this batch was changed, removed or reordered"); return
+                }
+                let counts = try counts(db, ranges)
+                if counts != ranges.event.count {
+                    fail("hash mismatch: rows were removed"); return
+                }
+                previous = hash
+                expect = (ranges.text.last + 1, ranges.block.last + 1, ranges.event.last + 1, ranges.coverage.last + 1)
+                expectedID += 1
+                report.batches += 1
+                report.events += ranges.event.count
+            }
+            report.head = rows.isEmpty ? nil : previous
+            // Rows after the last batch belong to no batch: added outside the writer.
+            for (table, next) in [("text", expect.text), ("raw_block", expect.block), ("event", expect.event),
+                                  ("coverage", expect.coverage)] {
+                let extra = try Int64.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE id >= ?", arguments: [next]) ?? 0
+                if extra > 0 {
+                    report.problem = "\(extra) \(table) row(s) after the last batch are not covered by the hash chain"
+                    report.firstBadBatch = expectedID
+                    return
+                }
+            }
+            let orphanPaths = try Int64.fetchOne(db, sql: "SELECT count(*) FROM path WHERE event_id >= ?", arguments: [expect.event]) ?? 0
+            if orphanPaths > 0 {
+                report.problem = "\(orphanPaths) path row(s) after the last batch are not covered by the hash chain"
+                report.firstBadBatch = expectedID
+            }
+        }
+        if report.ok { checkHead(store.path, &report) }
+        return report
+    }
+
+    private static func counts(_ db: Database, _ ranges: ChainHasher.Ranges) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT count(*) FROM event WHERE id BETWEEN ? AND ?",
+                           arguments: [ranges.event.first, ranges.event.last]) ?? 0
+    }
+
+    /// The head file records the last batch the writer committed; a store
+    /// whose chain ends earlier was cut short.
+    private static func checkHead(_ path: String, _ report: inout Report) {
+        guard let text = try? String(contentsOfFile: StorePath.headFile(for: path), encoding: .utf8) else {
+            report.note = "no head file beside the store: batches cut off the end cannot be detected"
+            return
+        }
+        var batch: Int?
+        var hash: String?
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2 && parts[0] == "batch" { batch = Int(parts[1]) }
+            if parts.count == 2 && parts[0] == "hash" { hash = String(parts[1]) }
+        }
+        guard let batch, let hash else { report.note = "head file is unreadable"; return }
+        if batch > report.batches {
+            report.problem = "chain truncated: the store ends at batch \(report.batches), but batch \(batch) was committed"
+            report.firstBadBatch = Int64(report.batches + 1)
+        } else if batch == report.batches, let head = report.head,
+                  head.map({ String(format: "%02x", $0) }).joined() != hash {
+            report.problem = "chain head differs from the head file: batch \(batch) was rewritten"
+            report.firstBadBatch = Int64(batch)
+        }
+    }
+
+    static func time(_ ms: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+}

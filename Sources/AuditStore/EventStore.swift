@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+
+/// Opens an auditq store: SQLite in WAL through GRDB, synchronous=NORMAL,
+/// schema migrated from the carried migrations, identified by its
+/// application_id so that a foreign database is refused, never altered.
+public final class EventStore {
+    /// 'AUDQ'
+    public static let applicationID: Int32 = 0x4155_4451
+
+    public let path: String
+    public let pool: DatabasePool
+
+    public enum Access { case write, read }
+
+    public init(path: String, access: Access) throws {
+        self.path = path
+        let fm = FileManager.default
+        let exists = fm.fileExists(atPath: path)
+        if access == .read && !exists { throw StoreError.missing(path: path) }
+        if access == .write && !exists {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty && !fm.fileExists(atPath: dir) {
+                do {
+                    try fm.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                           attributes: [.posixPermissions: 0o750])
+                } catch {
+                    throw StoreError.cannotCreate(path: path, reason: (error as NSError).localizedDescription)
+                }
+            }
+            // The store holds everything the audit log holds: owner and group only.
+            let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o640)
+            guard fd >= 0 else { throw StoreError.cannotCreate(path: path, reason: String(cString: strerror(errno))) }
+            close(fd)
+        }
+        if exists { try Self.checkHeader(path) }
+
+        var config = Configuration()
+        config.readonly = access == .read
+        config.foreignKeysEnabled = false
+        config.busyMode = .timeout(10)
+        config.label = "auditq"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Self.migrate(pool, path: path, access: access)
+        } catch let error as DatabaseError {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    /// A file that exists must be an SQLite database to be opened at all.
+    private static func checkHeader(_ path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw StoreError.sqlite(path: path, message: "cannot open for reading: \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 100)) ?? Data()
+        if head.isEmpty { return }  // created empty: becomes a new store
+        let magic = Data("SQLite format 3\0".utf8)
+        guard head.count >= 72, head.prefix(16) == magic else {
+            throw StoreError.notAStore(path: path, reason: "not an SQLite database")
+        }
+        let appID = head[68..<72].reduce(Int32(0)) { $0 << 8 | Int32($1) }
+        if appID != 0 && appID != applicationID {
+            throw StoreError.notAStore(path: path, reason: String(format: "application_id 0x%08x", appID))
+        }
+    }
+
+    private static func migrate(_ pool: DatabasePool, path: String, access: Access) throws {
+        var migrator = DatabaseMigrator()
+        for migration in SchemaMigrations.all {
+            migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
+        }
+        let state = try pool.read { db -> (appID: Int32, tables: Int, applied: Set<String>) in
+            let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0
+            let applied = try db.tableExists("grdb_migrations") ? try migrator.appliedIdentifiers(db) : []
+            return (appID, tables, applied)
+        }
+        if state.appID != applicationID && state.tables > 0 {
+            throw StoreError.notAStore(path: path, reason: "a database with other tables and no auditq application_id")
+        }
+        let known = Set(SchemaMigrations.all.map(\.name))
+        if let unknown = state.applied.subtracting(known).sorted().first {
+            throw StoreError.newerSchema(path: path, migration: unknown)
+        }
+        if access == .read {
+            if state.appID != applicationID { throw StoreError.notAStore(path: path, reason: "empty database") }
+            return
+        }
+        try pool.barrierWriteWithoutTransaction { db in
+            if state.appID != applicationID {
+                try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            }
+        }
+        try migrator.migrate(pool)
+    }
+
+    static func translate(_ error: DatabaseError, path: String) -> StoreError {
+        switch error.resultCode {
+        case .SQLITE_FULL: return .diskFull(path: path)
+        case .SQLITE_NOTADB: return .notAStore(path: path, reason: "not an SQLite database")
+        case .SQLITE_READONLY: return .readOnly(path: path)
+        case .SQLITE_CANTOPEN: return .sqlite(path: path, message: "cannot open: \(error.message ?? "unknown error")")
+        default: return .sqlite(path: path, message: error.message ?? "\(error.resultCode)")
+        }
+    }
+}

@@ -1,0 +1,4 @@
+#ifndef AUDITQ_CZSTD_SHIM_H
+#define AUDITQ_CZSTD_SHIM_H
+#include <zstd.h>
+#endif

@@ -1,0 +1,133 @@
+import ArgumentParser
+import AuditQuery
+import AuditRecords
+import AuditStore
+import Foundation
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find events with ausearch's options; print them as text, raw records, JSON lines or CSV.",
+        discussion: """
+        Filters combine with AND. String filters (-k, -x, -c, -f) match substrings, as ausearch does; -w \
+        makes them match whole values. Exit status 1 and '<no matches>' on stderr when nothing matches.
+        """)
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(name: [.customShort("k"), .long], help: "Key (the rule's -k).")
+    var key: String?
+    @Option(name: [.customShort("p"), .long], help: "Process ID.")
+    var pid: Int64?
+    @Option(name: [.customLong("pp", withSingleDash: true), .long], help: "Parent process ID.")
+    var ppid: Int64?
+    @Option(name: [.customLong("ui", withSingleDash: true), .long], help: "User ID (number or name).")
+    var uid: String?
+    @Option(name: [.customLong("ue", withSingleDash: true), .long], help: "Effective user ID (number or name).")
+    var euid: String?
+    @Option(name: [.customLong("ul", withSingleDash: true), .long], help: "Login user ID, auid (number or name).")
+    var loginuid: String?
+    @Option(name: [.customLong("ua", withSingleDash: true), .customLong("uid-all")], help: "User ID, effective user ID or login user ID (number or name).")
+    var uidAll: String?
+    @Option(name: [.customLong("gi", withSingleDash: true), .long], help: "Group ID.")
+    var gid: Int64?
+    @Option(name: [.customShort("x"), .long], help: "Executable (exe).")
+    var executable: String?
+    @Option(name: [.customShort("c"), .long], help: "Command name (comm).")
+    var comm: String?
+    @Option(name: [.customShort("f"), .long], help: "File name (PATH records, else the working directory).")
+    var file: String?
+    @Option(name: [.customShort("m"), .long], help: "Record type(s), comma-separated (SYSCALL, USER_LOGIN, …).")
+    var message: String?
+    @Option(name: [.customLong("sc", withSingleDash: true), .long], help: "System call, by name or number.")
+    var syscall: String?
+    @Option(name: [.customLong("sv", withSingleDash: true), .long], help: "Success: yes or no.")
+    var success: String?
+    @Option(name: [.customShort("e"), .long], help: "Exit value (errno as a number, e.g. -13).")
+    var exit: Int64?
+    @Option(name: [.customLong("se", withSingleDash: true), .customLong("session")], help: "Login session ID (ses).")
+    var session: Int64?
+    @Option(name: [.customShort("a"), .customLong("event")], help: "Audit serial number.")
+    var serial: Int64?
+    @Option(name: [.customShort("n"), .long], help: "Node name.")
+    var node: String?
+    @OptionGroup var time: TimeOptions
+    @Flag(name: [.customShort("w"), .customLong("word")], help: "String filters match whole values only.")
+    var word = false
+
+    @Flag(name: [.customShort("i"), .long], help: "Interpret numeric values (names for uids, syscalls, …), as ausearch -i.")
+    var interpret = false
+    @Flag(name: [.customShort("r"), .long], help: "Print the stored records exactly (same as --format raw).")
+    var raw = false
+    @Option(name: .long, help: "Output: text, raw, json or csv.")
+    var format: OutputFormat = .text
+    @Option(name: .long, help: "Print at most this many events.")
+    var limit: Int?
+
+    func validate() throws {
+        if let success, !["yes", "no"].contains(success) { throw ValidationError("-sv takes yes or no") }
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+        if let syscall, Int64(syscall) == nil, AuditNames.syscallNumber(syscall) == nil {
+            throw ValidationError("unknown system call '\(syscall)'")
+        }
+        if let message {
+            for t in message.split(separator: ",") where AuditNames.recordType(named: String(t)) == nil {
+                throw ValidationError("unknown record type '\(t)'")
+            }
+        }
+        for (flag, v) in [("-ui", uid), ("-ue", euid), ("-ul", loginuid), ("-ua", uidAll)] {
+            if let v, Self.userID(v) == nil { throw ValidationError("\(flag): unknown user '\(v)'") }
+        }
+    }
+
+    func run() throws {
+        var filter = EventFilter()
+        filter.key = key
+        filter.pid = pid
+        filter.ppid = ppid
+        filter.uid = uid.flatMap(Self.userID)
+        filter.euid = euid.flatMap(Self.userID)
+        filter.loginuid = loginuid.flatMap(Self.userID)
+        filter.anyUid = uidAll.flatMap(Self.userID)
+        filter.gid = gid
+        filter.executable = executable
+        filter.comm = comm
+        filter.file = file
+        filter.messageTypes = message.map { $0.split(separator: ",").map { $0.uppercased() } } ?? []
+        filter.syscall = syscall.flatMap { Int64($0) ?? AuditNames.syscallNumber($0) }
+        filter.success = success.map { $0 == "yes" }
+        filter.exit = exit
+        filter.session = session
+        filter.serial = serial
+        filter.node = node
+        filter.exact = word
+        let sink = OutputSink()
+        var matched = 0
+        do {
+            try time.apply(to: &filter)
+            let store = try EventStore(path: storeOptions.path, access: .read)
+            let reader = EventReader(store: store)
+            let formatter = EventFormatter(format: raw ? .raw : format, interpret: interpret, sink: sink, reader: reader)
+            formatter.begin()
+            try reader.forEach(filter, limit: limit) { event, db in
+                guard !sink.closed else { return }
+                try formatter.write(event, db)
+                matched += 1
+            }
+            sink.flush()
+        } catch {
+            sink.flush()
+            throw Failure.exit(error)
+        }
+        if matched == 0 { throw Failure.exit("<no matches>", code: Failure.noMatch) }
+    }
+
+    /// A number, or a user name from the passwd database, as ausearch takes them.
+    static func userID(_ s: String) -> Int64? {
+        if let n = Int64(s) { return n }
+        guard let pw = getpwnam(s) else { return nil }
+        return Int64(pw.pointee.pw_uid)
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}

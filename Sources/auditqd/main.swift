@@ -1,0 +1,1 @@
+print("auditqd: live collection arrives with the collector issue")
