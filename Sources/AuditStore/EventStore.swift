@@ -42,6 +42,8 @@ public final class EventStore {
         config.label = "auditq"
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Index pages of a large store stay in memory during bulk import.
+            try db.execute(sql: "PRAGMA cache_size = -131072")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
