@@ -187,7 +187,10 @@ public enum EventBuilder {
                 if e.success == nil { e.success = res == "success" || res == "1" || res == "yes" }
                 appendField(&e, name, res)
             default:
-                appendField(&e, name, FieldValue.text(v) ?? "(null)")
+                // Only fields the kernel or libaudit hex-encodes are decoded:
+                // "4294967295" is an id, not hex.
+                let escaped = auparse_get_field_type(au) == Int32(AUPARSE_TYPE_ESCAPED.rawValue)
+                appendField(&e, name, (escaped ? FieldValue.text(v) : FieldValue.plain(v)) ?? "(null)")
             }
         }
     }

@@ -17,12 +17,15 @@ public struct SerialGapTracker {
     private struct Segment {
         var serials: [(serial: Int64, timeMs: Int64)] = []
         var maxSerial: Int64 = -1
+        var timeOfMax: Int64 = 0
         var wraps: Int64 = 0
     }
 
     private var segments: [String: [Segment]] = [:]
-    /// A drop larger than this (serials) is a new boot, not reordering.
-    static let rebootDrop: Int64 = 1000
+    /// A lower serial stamped this much later than the highest one is a new
+    /// boot: within one boot serials and times rise together, and records
+    /// arrive out of order by far less than this.
+    static let rebootDelayMs: Int64 = 2000
     static let wrapZone: Int64 = 1 << 24
 
     public init() {}
@@ -36,17 +39,18 @@ public struct SerialGapTracker {
         let last = list.count - 1
         var s = serial + list[last].wraps * (1 << 32)
         let top = list[last].maxSerial
-        if top >= 0 && s + rebootDrop < top {
+        if top >= 0 && s < top {
             if top % (1 << 32) > (1 << 32) - wrapZone && serial < wrapZone {
                 list[last].wraps += 1
                 s = serial + list[last].wraps * (1 << 32)
-            } else {
+            } else if timeMs > list[last].timeOfMax + rebootDelayMs {
                 list.append(Segment())
                 s = serial
             }
         }
-        list[list.count - 1].serials.append((s, timeMs))
-        list[list.count - 1].maxSerial = max(list[list.count - 1].maxSerial, s)
+        let i = list.count - 1
+        list[i].serials.append((s, timeMs))
+        if s > list[i].maxSerial { list[i].maxSerial = s; list[i].timeOfMax = timeMs }
     }
 
     public func gaps() -> [Gap] {

@@ -15,41 +15,41 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
 
-    @Option(name: [.customShort("k"), .long], help: "Key (the rule's -k).")
+    @Option(name: [.customShort("k"), .long], help: ArgumentHelp("Key (the rule's -k).", valueName: "key"))
     var key: String?
-    @Option(name: [.customShort("p"), .long], help: "Process ID.")
+    @Option(name: [.customShort("p"), .long], help: ArgumentHelp("Process ID.", valueName: "pid"))
     var pid: Int64?
-    @Option(name: [.customLong("pp", withSingleDash: true), .long], help: "Parent process ID.")
+    @Option(name: [.customLong("pp", withSingleDash: true), .long], help: ArgumentHelp("Parent process ID.", valueName: "pid"))
     var ppid: Int64?
-    @Option(name: [.customLong("ui", withSingleDash: true), .long], help: "User ID (number or name).")
+    @Option(name: [.customLong("ui", withSingleDash: true), .long], help: ArgumentHelp("User ID (number or name).", valueName: "user"))
     var uid: String?
-    @Option(name: [.customLong("ue", withSingleDash: true), .long], help: "Effective user ID (number or name).")
+    @Option(name: [.customLong("ue", withSingleDash: true), .long], help: ArgumentHelp("Effective user ID (number or name).", valueName: "user"))
     var euid: String?
-    @Option(name: [.customLong("ul", withSingleDash: true), .long], help: "Login user ID, auid (number or name).")
+    @Option(name: [.customLong("ul", withSingleDash: true), .long], help: ArgumentHelp("Login user ID, auid (number or name).", valueName: "user"))
     var loginuid: String?
-    @Option(name: [.customLong("ua", withSingleDash: true), .customLong("uid-all")], help: "User ID, effective user ID or login user ID (number or name).")
+    @Option(name: [.customLong("ua", withSingleDash: true), .customLong("uid-all")], help: ArgumentHelp("User ID, effective user ID or login user ID (number or name).", valueName: "user"))
     var uidAll: String?
-    @Option(name: [.customLong("gi", withSingleDash: true), .long], help: "Group ID.")
+    @Option(name: [.customLong("gi", withSingleDash: true), .long], help: ArgumentHelp("Group ID.", valueName: "gid"))
     var gid: Int64?
-    @Option(name: [.customShort("x"), .long], help: "Executable (exe).")
+    @Option(name: [.customShort("x"), .long], help: ArgumentHelp("Executable (exe).", valueName: "path"))
     var executable: String?
-    @Option(name: [.customShort("c"), .long], help: "Command name (comm).")
+    @Option(name: [.customShort("c"), .long], help: ArgumentHelp("Command name (comm).", valueName: "comm"))
     var comm: String?
-    @Option(name: [.customShort("f"), .long], help: "File name (PATH records, else the working directory).")
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp("File name (PATH records, else the working directory).", valueName: "path"))
     var file: String?
-    @Option(name: [.customShort("m"), .long], help: "Record type(s), comma-separated (SYSCALL, USER_LOGIN, …).")
+    @Option(name: [.customShort("m"), .long], help: ArgumentHelp("Record type(s), comma-separated (SYSCALL, USER_LOGIN, …).", valueName: "types"))
     var message: String?
-    @Option(name: [.customLong("sc", withSingleDash: true), .long], help: "System call, by name or number.")
+    @Option(name: [.customLong("sc", withSingleDash: true), .long], help: ArgumentHelp("System call, by name or number.", valueName: "syscall"))
     var syscall: String?
-    @Option(name: [.customLong("sv", withSingleDash: true), .long], help: "Success: yes or no.")
+    @Option(name: [.customLong("sv", withSingleDash: true), .long], help: ArgumentHelp("Success: yes or no.", valueName: "yes|no"))
     var success: String?
-    @Option(name: [.customShort("e"), .long], help: "Exit value (errno as a number, e.g. -13).")
+    @Option(name: [.customShort("e"), .long], help: ArgumentHelp("Exit value (errno as a number, e.g. -13).", valueName: "exit"))
     var exit: Int64?
-    @Option(name: [.customLong("se", withSingleDash: true), .customLong("session")], help: "Login session ID (ses).")
+    @Option(name: .customLong("session"), help: ArgumentHelp("Login session ID (ses).", valueName: "ses"))
     var session: Int64?
-    @Option(name: [.customShort("a"), .customLong("event")], help: "Audit serial number.")
+    @Option(name: [.customShort("a"), .customLong("event")], help: ArgumentHelp("Audit serial number.", valueName: "serial"))
     var serial: Int64?
-    @Option(name: [.customShort("n"), .long], help: "Node name.")
+    @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Node name.", valueName: "node"))
     var node: String?
     @OptionGroup var time: TimeOptions
     @Flag(name: [.customShort("w"), .customLong("word")], help: "String filters match whole values only.")
@@ -59,9 +59,9 @@ struct SearchCommand: ParsableCommand {
     var interpret = false
     @Flag(name: [.customShort("r"), .long], help: "Print the stored records exactly (same as --format raw).")
     var raw = false
-    @Option(name: .long, help: "Output: text, raw, json or csv.")
+    @Option(name: .long, help: ArgumentHelp("Output: text, raw, json or csv.", valueName: "format"))
     var format: OutputFormat = .text
-    @Option(name: .long, help: "Print at most this many events.")
+    @Option(name: .long, help: ArgumentHelp("Print at most this many events.", valueName: "n"))
     var limit: Int?
 
     func validate() throws {

@@ -1,0 +1,23 @@
+import Foundation
+import XCTest
+
+/// The whole --help text of each command, against Tests/AuditqTests/Snapshots.
+/// Regenerate with AUDITQ_REGENERATE_GOLDEN=1 and review the diff.
+final class HelpSnapshotTests: XCTestCase {
+    static let folder = TestSupport.repository.appendingPathComponent("Tests/AuditqTests/Snapshots")
+
+    func testHelpTexts() throws {
+        for command in [[], ["import"], ["search"], ["summary"], ["verify"]] {
+            let result = try TestSupport.auditq(command + ["--help"])
+            XCTAssertEqual(result.status, 0)
+            let name = (["auditq"] + command).joined(separator: "-") + ".txt"
+            let file = Self.folder.appendingPathComponent(name)
+            if ProcessInfo.processInfo.environment["AUDITQ_REGENERATE_GOLDEN"] == "1" {
+                try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)
+                try result.out.write(to: file, atomically: true, encoding: .utf8)
+                continue
+            }
+            XCTAssertEqual(result.out, try String(contentsOf: file, encoding: .utf8), "\(name) changed")
+        }
+    }
+}
