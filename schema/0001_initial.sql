@@ -5,7 +5,7 @@
 -- stored once here and referenced by id: events stay small, and ausearch's
 -- substring filters (-k, -x, -f) scan this short list instead of every event.
 CREATE TABLE text (
-    id    INTEGER PRIMARY KEY,
+    id    INTEGER PRIMARY KEY CHECK (id >= 0),
     value TEXT NOT NULL UNIQUE
 );
 INSERT INTO text (id, value) VALUES (0, '');
@@ -13,7 +13,7 @@ INSERT INTO text (id, value) VALUES (0, '');
 -- Zstandard-compressed raw text of consecutive events (every record's text
 -- as read, "\n" after each); events point at their slice.
 CREATE TABLE raw_block (
-    id       INTEGER PRIMARY KEY,
+    id       INTEGER PRIMARY KEY CHECK (id > 0),
     codec    TEXT NOT NULL CHECK (codec IN ('zstd')),
     raw_size INTEGER NOT NULL CHECK (raw_size >= 0),
     data     BLOB NOT NULL
@@ -24,7 +24,7 @@ CREATE TABLE raw_block (
 -- the same time and serial (records of one serial that arrived far apart),
 -- in input order, so that neither piece is lost.
 CREATE TABLE event (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY CHECK (id > 0),
     node        INTEGER NOT NULL DEFAULT 0,     -- text id, 0 = no node
     time_ms     INTEGER NOT NULL,               -- wall clock, milliseconds since the epoch
     serial      INTEGER NOT NULL CHECK (serial >= 0),
@@ -69,7 +69,7 @@ CREATE INDEX event_cwd ON event (cwd) WHERE cwd IS NOT NULL;
 
 -- PATH records, one row per item.
 CREATE TABLE path (
-    event_id INTEGER NOT NULL,
+    event_id INTEGER NOT NULL CHECK (event_id > 0),
     item     INTEGER NOT NULL,
     name     INTEGER,                           -- text id
     inode    INTEGER,
@@ -83,7 +83,7 @@ CREATE INDEX path_name ON path (name);
 -- Loss and coverage as data: what was imported from where, and gaps in the
 -- audit serial sequence (possible loss) within one boot.
 CREATE TABLE coverage (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY CHECK (id > 0),
     kind          TEXT NOT NULL CHECK (kind <> ''),
     recorded_ms   INTEGER NOT NULL,
     source        TEXT,
@@ -100,7 +100,7 @@ CREATE INDEX coverage_kind ON coverage (kind, first_time_ms);
 -- The hash chain: each committed batch covers contiguous id ranges of every
 -- table above (empty range: last = first - 1) and chains to its predecessor.
 CREATE TABLE batch (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY CHECK (id > 0),
     committed_ms  INTEGER NOT NULL,
     source        TEXT NOT NULL,
     first_text    INTEGER NOT NULL, last_text     INTEGER NOT NULL,

@@ -18,14 +18,32 @@ public final class AuditLogParser {
     /// read (auparse's record text drops an ENRICHED line's bare \x1d and some
     /// EOE records).
     private var lines = RecordLines()
+    /// Set at a bad line: auparse is flushed for the events it holds, and
+    /// only those known to be whole are passed on.
+    private var salvaging = false
 
     public init(source: String, onEvent: @escaping (AuditEvent) throws -> Void) throws {
         self.source = source
         feed = try AuparseFeed { [unowned self] cursor in
             var event = EventBuilder.build(cursor)
+            if self.salvaging && !Self.isWhole(event) { return }
             self.lines.takeRaw(for: &event)
             try onEvent(event)
         }
+    }
+
+    /// Ends with EOE, or is a lone record of a type that stands alone (not 13xx).
+    static func isWhole(_ event: AuditEvent) -> Bool {
+        guard let last = event.recordTypes.last else { return false }
+        if last == EventBuilder.eoeType { return true }
+        return event.recordTypes.count == 1 && !(1300...1399).contains(last)
+    }
+
+    /// Stops at a bad line: whole events auparse still holds come out first.
+    private func fail(_ reason: String) throws -> Never {
+        salvaging = true
+        try feed.flush()
+        throw LogFormatError(source: source, line: lineNumber, reason: reason)
     }
 
     /// Reads a whole input through the parser.
@@ -53,8 +71,8 @@ public final class AuditLogParser {
             carry.removeFirst(used)
         }
         if carry.count > LogLineChecker.maxLineLength {
-            throw LogFormatError(source: source, line: lineNumber + 1,
-                                 reason: "line is longer than 64 KiB (\(carry.count)+ bytes)")
+            lineNumber += 1
+            try fail("line is longer than 64 KiB (\(carry.count)+ bytes)")
         }
     }
 
@@ -69,7 +87,7 @@ public final class AuditLogParser {
                 switch LogLineChecker.check(buf, terminated: false) {
                 case .skip: break
                 case .unstamped: noteUnstamped()
-                case .bad(let reason): throw LogFormatError(source: source, line: lineNumber, reason: reason)
+                case .bad(let reason): try fail(reason)
                 case .record:
                     recordCount += 1
                     lines.add(buf)
@@ -102,7 +120,7 @@ public final class AuditLogParser {
                 runStart = lineEnd + 1
             case .bad(let reason):
                 try feedRun(base, from: runStart, to: lineStart)
-                throw LogFormatError(source: source, line: lineNumber, reason: reason)
+                try fail(reason)
             }
             lineStart = lineEnd + 1
         }

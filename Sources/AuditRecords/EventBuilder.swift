@@ -108,7 +108,10 @@ public enum EventBuilder {
             case tTty: e.tty = FieldValue.plain(v)
             case tComm: e.comm = FieldValue.text(v)
             case tExe: e.exe = FieldValue.text(v)
-            case tKey: e.key = FieldValue.text(v)
+            case tKey:
+                // key=(null) on the SYSCALL record must not hide the key a
+                // CONFIG_CHANGE record of the same event carries.
+                if let key = FieldValue.text(v) { e.key = key }
             default: break
             }
         }

@@ -8,6 +8,11 @@ public struct LogInputError: Error, CustomStringConvertible {
     public let source: String
     public let message: String
     public var description: String { "\(source): \(message)" }
+
+    public init(source: String, message: String) {
+        self.source = source
+        self.message = message
+    }
 }
 
 /// One audit log to read: a file (plain or gzip-compressed, told apart by

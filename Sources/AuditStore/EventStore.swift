@@ -33,7 +33,7 @@ public final class EventStore {
             guard fd >= 0 else { throw StoreError.cannotCreate(path: path, reason: String(cString: strerror(errno))) }
             close(fd)
         }
-        if exists { try Self.checkHeader(path) }
+        if exists { try Self.checkForeign(path) }
 
         var config = Configuration()
         config.readonly = access == .read
@@ -53,14 +53,39 @@ public final class EventStore {
         }
     }
 
-    /// A file that exists must be an SQLite database to be opened at all.
-    private static func checkHeader(_ path: String) throws {
+    /// A file that exists must be an auditq store (or empty) before a pool
+    /// is opened on it: opening one switches the file to WAL, and a foreign
+    /// database must be left exactly as it was.
+    private static func checkForeign(_ path: String) throws {
+        guard try headerApplicationID(path) != nil else { return }
+        var config = Configuration()
+        config.readonly = true
+        do {
+            // Read through SQLite, not the file header: in WAL mode the
+            // latest page 1 (with our application_id) may be in the -wal file.
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            let (appID, tables) = try queue.read { db in
+                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0)
+            }
+            try queue.close()
+            if appID != applicationID && tables > 0 {
+                throw StoreError.notAStore(path: path, reason: "a database with other tables and no auditq application_id")
+            }
+        } catch let error as DatabaseError {
+            throw translate(error, path: path)
+        }
+    }
+
+    /// The header's application_id, nil for an empty file; throws for a file
+    /// that is not SQLite or belongs to another application.
+    private static func headerApplicationID(_ path: String) throws -> Int32? {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw StoreError.sqlite(path: path, message: "cannot open for reading: \(String(cString: strerror(errno)))")
         }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 100)) ?? Data()
-        if head.isEmpty { return }  // created empty: becomes a new store
+        if head.isEmpty { return nil }  // created empty: becomes a new store
         let magic = Data("SQLite format 3\0".utf8)
         guard head.count >= 72, head.prefix(16) == magic else {
             throw StoreError.notAStore(path: path, reason: "not an SQLite database")
@@ -69,6 +94,7 @@ public final class EventStore {
         if appID != 0 && appID != applicationID {
             throw StoreError.notAStore(path: path, reason: String(format: "application_id 0x%08x", appID))
         }
+        return appID
     }
 
     private static func migrate(_ pool: DatabasePool, path: String, access: Access) throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct AuditqCommand: ParsableCommand {
@@ -11,6 +12,24 @@ struct AuditqCommand: ParsableCommand {
         """,
         version: AuditqVersion.string,
         subcommands: [ImportCommand.self, SearchCommand.self, SummaryCommand.self, VerifyCommand.self])
+
+    /// Like ArgumentParser's main, but a usage error is one line on stderr
+    /// (the commands print their own one-line failures and throw ExitCode).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Self.exit(withError: code)
+        } catch {
+            let code = exitCode(for: error)
+            guard code != .success else { Self.exit(withError: error) }
+            let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+            FileHandle.standardError.write(Data("auditq: \(trimmed) (see 'auditq --help')\n".utf8))
+            Self.exit(withError: ExitCode(code.rawValue))
+        }
+    }
 }
 
 enum AuditqVersion {

@@ -19,7 +19,15 @@ enum Failure {
     /// Maps any error to its line and exit status.
     static func exit(_ error: Error) -> ExitCode {
         switch error {
-        case let e as ImportFailure: return exit(e.underlying)
+        case let e as ImportFailure:
+            guard e.summary.inserted > 0 else { return exit(e.underlying) }
+            // Still one line: the cause, then what was kept.
+            let kept = "; kept \(e.summary.inserted) whole event(s) committed before it"
+            switch e.underlying {
+            case let u as LogFormatError: return exit(u.description + kept, code: dataError)
+            case let u as StoreError: return exit(u.description + kept, code: ioError)
+            default: return exit(e.underlying)
+            }
         case let e as LogFormatError: return exit(e.description, code: dataError)
         case let e as LogInputError: return exit(e.description, code: noInput)
         case let e as StoreError:

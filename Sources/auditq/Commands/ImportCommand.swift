@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditRecords
 import AuditStore
 import Foundation
 
@@ -28,6 +29,10 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         let progress = ImportProgress(enabled: !quiet && isatty(2) != 0)
         do {
+            // Every input must be readable before a store is created for it.
+            for file in files where file != "-" && access(file, R_OK) != 0 {
+                throw LogInputError(source: file, message: String(cString: strerror(errno)))
+            }
             let store = try EventStore(path: storeOptions.path, access: .write)
             let importer = LogImporter(writer: EventWriter(store: store))
             let summary = try importer.run(paths: files, progress: progress.update)
@@ -35,9 +40,6 @@ struct ImportCommand: ParsableCommand {
             if !quiet { print(Self.describe(summary, store: store.path)) }
         } catch let failure as ImportFailure {
             progress.clear()
-            if !quiet && failure.summary.inserted > 0 {
-                FileHandle.standardError.write(Data("auditq: kept \(failure.summary.inserted) whole event(s) read before the error\n".utf8))
-            }
             throw Failure.exit(failure)
         } catch {
             progress.clear()

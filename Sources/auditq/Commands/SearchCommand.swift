@@ -43,7 +43,7 @@ struct SearchCommand: ParsableCommand {
     var syscall: String?
     @Option(name: [.customLong("sv", withSingleDash: true), .long], help: ArgumentHelp("Success: yes or no.", valueName: "yes|no"))
     var success: String?
-    @Option(name: [.customShort("e"), .long], help: ArgumentHelp("Exit value (errno as a number, e.g. -13).", valueName: "exit"))
+    @Option(name: [.customShort("e"), .long], parsing: .unconditional, help: ArgumentHelp("Exit value (errno as a number, e.g. -13).", valueName: "exit"))
     var exit: Int64?
     @Option(name: .customLong("session"), help: ArgumentHelp("Login session ID (ses).", valueName: "ses"))
     var session: Int64?
