@@ -46,7 +46,8 @@ public struct EventFormatter {
             } else {
                 sink.write("time->\(Self.ctime(e.timeMs))\n")
                 for line in raw.split(separator: 0x0A).reversed() {
-                    sink.write(line)
+                    // As ausearch: an ENRICHED record without its interpretations.
+                    sink.write(line.prefix { $0 != 0x1D })
                     sink.write(CollectionOfOne(0x0A))
                 }
             }

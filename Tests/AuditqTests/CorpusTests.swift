@@ -118,6 +118,28 @@ final class CorpusTests: XCTestCase {
         XCTAssertGreaterThan(compared, 5)
     }
 
+    /// Where ausearch prints the same events in the same order (its --raw
+    /// output equals ours), its default text layout (`----`, `time->`,
+    /// records newest first, enrichment dropped) equals auditq's too.
+    func testDefaultTextLayoutMatchesAusearch() throws {
+        guard let ausearch = TestSupport.which("ausearch") else { throw XCTSkip("ausearch is not installed") }
+        let sample = TestSupport.repository.appendingPathComponent("tools/sample/audit.log")
+        var compared = 0
+        for file in try corpusLogs() + [sample] {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let store = try importInto(dir, [file])
+            let theirsRaw = try TestSupport.run(ausearch, ["-if", file.path, "--raw"]).out
+            let oursRaw = try TestSupport.auditq(["search", "--store", store, "--raw"]).out
+            guard Self.withoutEnrichmentSeparators(theirsRaw, like: file) == oursRaw else { continue }
+            let theirs = try TestSupport.run(ausearch, ["-if", file.path]).out
+            let ours = try TestSupport.auditq(["search", "--store", store]).out
+            XCTAssertEqual(ours, theirs, "\(file.lastPathComponent): default text output differs from ausearch's")
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 20)
+    }
+
     /// ausearch --raw appends a bare \x1d to enriched records that had no
     /// interpretation; auditq prints the file's bytes. Only those added
     /// separators are removed before comparing.
