@@ -44,6 +44,8 @@ public final class EventStore {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Index pages of a large store stay in memory during bulk import.
             try db.execute(sql: "PRAGMA cache_size = -131072")
+            // Checkpoint the WAL in larger steps during bulk writes.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
