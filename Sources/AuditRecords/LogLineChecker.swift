@@ -22,8 +22,8 @@ public enum LogLineChecker {
         if base[0] == UInt8(ascii: "#") { return .skip }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .skip }
         if memchr(base, 0, n) != nil { return .bad("binary data (NUL byte) in a record") }
-        guard let msgEnd = headerEnd(line) else {
-            if hasTypePrefix(line) { return .unstamped }
+        guard let msgEnd = header(line)?.end else {
+            if typePrefix(line) != nil { return .unstamped }
             return .bad("not an audit record (expected 'type=… msg=audit(seconds.millis:serial): …')")
         }
         if !terminated {
@@ -41,83 +41,62 @@ public enum LogLineChecker {
         return .record
     }
 
-    /// Index just past `msg=audit(S.M:N):` after an optional `node=X ` and
-    /// `type=NAME `, or nil when the line does not have that shape.
-    static func headerEnd(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+    /// The parts of `[node=N ]type=NAME msg=audit(S.M:N):` at a line's start.
+    struct Header {
+        var node: Range<Int>?
+        var type: Range<Int>
+        var seconds: Int64
+        var millis: Int64
+        var serial: Int64
+        /// Just past the stamp and its colon.
+        var end: Int
+    }
+
+    /// `[node=N ]type=NAME msg=` with or without a stamp after it.
+    static func typePrefix(_ b: UnsafeBufferPointer<UInt8>) -> (node: Range<Int>?, type: Range<Int>)? {
         var i = 0
+        var node: Range<Int>?
         if hasPrefix(b, "node=", at: 0) {
             guard let space = b.firstIndex(of: 0x20) else { return nil }
+            node = 5..<space
             i = space + 1
         }
         guard hasPrefix(b, "type=", at: i) else { return nil }
         i += 5
-        let typeStart = i
-        while i < b.count, isTypeChar(b[i]) { i += 1 }
-        guard i > typeStart, hasPrefix(b, " msg=audit(", at: i) else { return nil }
-        i += 11
-        guard let afterSec = digits(b, from: i), afterSec < b.count, b[afterSec] == UInt8(ascii: ".") else { return nil }
-        guard let afterMs = digits(b, from: afterSec + 1), afterMs < b.count, b[afterMs] == UInt8(ascii: ":") else { return nil }
-        // Old auditd wrote some DAEMON_* records as "msg=audit(…) text" without the colon.
-        guard let afterSerial = digits(b, from: afterMs + 1), hasPrefix(b, ")", at: afterSerial) else { return nil }
-        let end = afterSerial + 1
-        if end == b.count { return end }
-        guard b[end] == UInt8(ascii: ":") || b[end] == UInt8(ascii: " ") else { return nil }
-        return end + 1
-    }
-
-    static func hasTypePrefix(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        var i = 0
-        if hasPrefix(b, "node=", at: 0) {
-            guard let space = b.firstIndex(of: 0x20) else { return false }
-            i = space + 1
-        }
-        guard hasPrefix(b, "type=", at: i) else { return false }
-        i += 5
         let start = i
         while i < b.count, isTypeChar(b[i]) { i += 1 }
-        return i > start && hasPrefix(b, " msg=", at: i)
+        guard i > start, hasPrefix(b, " msg=", at: i) else { return nil }
+        return (node, start..<i)
     }
 
-    /// Node, time, serial and type name of a line that passed `check`.
-    static func header(_ b: UnsafeBufferPointer<UInt8>) -> (stamp: RecordLines.Stamp, type: String)? {
-        var i = 0
-        var node = ""
-        if hasPrefix(b, "node=", at: 0) {
-            guard let space = b.firstIndex(of: 0x20) else { return nil }
-            node = String(decoding: UnsafeBufferPointer(rebasing: b[5..<space]), as: UTF8.self)
-            i = space + 1
+    static func header(_ b: UnsafeBufferPointer<UInt8>) -> Header? {
+        guard let (node, type) = typePrefix(b), hasPrefix(b, " msg=audit(", at: type.upperBound) else { return nil }
+        guard let (seconds, afterSec) = number(b, from: type.upperBound + 11), afterSec < b.count,
+              b[afterSec] == UInt8(ascii: "."),
+              let (millis, afterMs) = number(b, from: afterSec + 1), afterMs < b.count,
+              b[afterMs] == UInt8(ascii: ":"),
+              let (serial, afterSerial) = number(b, from: afterMs + 1), hasPrefix(b, ")", at: afterSerial) else { return nil }
+        // Old auditd wrote some DAEMON_* records as "msg=audit(…) text" without the colon.
+        var end = afterSerial + 1
+        if end < b.count {
+            guard b[end] == UInt8(ascii: ":") || b[end] == UInt8(ascii: " ") else { return nil }
+            end += 1
         }
-        i += 5
-        let typeStart = i
-        while i < b.count, isTypeChar(b[i]) { i += 1 }
-        let type = String(decoding: UnsafeBufferPointer(rebasing: b[typeStart..<i]), as: UTF8.self)
-        i += 11
-        func number(_ j: inout Int) -> Int64 {
-            var v: Int64 = 0
-            while j < b.count, b[j] >= 0x30, b[j] <= 0x39 { v = v &* 10 &+ Int64(b[j] - 0x30); j += 1 }
-            return v
-        }
-        let sec = number(&i); i += 1
-        let msStart = i
-        var ms = number(&i)
-        // auparse reads the fraction as milliseconds whatever its width.
-        _ = msStart
-        i += 1
-        let serial = number(&i)
-        if ms > 999 { ms = ms % 1000 }
-        return (RecordLines.Stamp(node: node, timeMs: sec &* 1000 &+ ms, serial: serial), type)
+        return Header(node: node, type: type, seconds: seconds, millis: millis, serial: serial, end: end)
+    }
+
+    /// A decimal number and the index after it; nil without digits.
+    static func number(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> (Int64, Int)? {
+        var i = from
+        var v: Int64 = 0
+        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { v = v &* 10 &+ Int64(b[i] - 0x30); i += 1 }
+        return i > from ? (v, i) : nil
     }
 
     @inline(__always)
     static func isTypeChar(_ c: UInt8) -> Bool {
         (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39)
             || c == 0x5F || c == 0x5B || c == 0x5D
-    }
-
-    static func digits(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
-        var i = from
-        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
-        return i > from ? i : nil
     }
 
     static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString, at i: Int) -> Bool {

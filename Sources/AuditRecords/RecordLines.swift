@@ -17,8 +17,11 @@ struct RecordLines {
     private var pending: [Stamp: [Line]] = [:]
 
     mutating func add(_ line: UnsafeBufferPointer<UInt8>) {
-        guard let header = LogLineChecker.header(line) else { return }
-        pending[header.stamp, default: []].append(Line(type: header.type, bytes: Array(line)))
+        guard let h = LogLineChecker.header(line) else { return }
+        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: line[r]), as: UTF8.self) }
+        // The same arithmetic as auparse's stamp, so the keys meet.
+        let stamp = Stamp(node: h.node.map(text) ?? "", timeMs: h.seconds &* 1000 &+ h.millis, serial: h.serial)
+        pending[stamp, default: []].append(Line(type: text(h.type), bytes: Array(line)))
     }
 
     mutating func takeRaw(for event: inout AuditEvent) {
