@@ -251,7 +251,7 @@ private struct BatchWriter {
         if let id = state.texts[value] { return id }
         let id = state.nextText
         sqlite3_bind_int64(insertText, 1, id)
-        sqlite3_bind_text(insertText, 2, value, -1, SQLITE_TRANSIENT)
+        bind(insertText, 2, value)
         try step(insertText)
         state.nextText += 1
         state.texts[value] = id
@@ -287,7 +287,16 @@ private func bind(_ s: SQLiteStatement, _ i: Int32, _ v: Int64?) {
     if let v { sqlite3_bind_int64(s, i, v) } else { sqlite3_bind_null(s, i) }
 }
 
+/// Binds with the byte count, so a decoded value holding a NUL byte is
+/// stored whole rather than cut at the NUL.
 @inline(__always)
 private func bind(_ s: SQLiteStatement, _ i: Int32, _ v: String?) {
-    if let v { sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) } else { sqlite3_bind_null(s, i) }
+    guard var v else { sqlite3_bind_null(s, i); return }
+    v.withUTF8 { utf8 in
+        if let base = utf8.baseAddress {
+            sqlite3_bind_text(s, i, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(utf8.count), SQLITE_TRANSIENT)
+        } else {
+            sqlite3_bind_text(s, i, "", 0, SQLITE_TRANSIENT)
+        }
+    }
 }
