@@ -27,7 +27,7 @@ public final class AuditLogParser {
         feed = try AuparseFeed { [unowned self] cursor in
             var event = EventBuilder.build(cursor)
             if self.salvaging && !Self.isWhole(event) { return }
-            self.lines.takeRaw(for: &event)
+            if !self.lines.takeRaw(for: &event) { event.raw = EventBuilder.auparseRaw(cursor) }
             try onEvent(event)
         }
     }

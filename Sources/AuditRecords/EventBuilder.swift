@@ -54,18 +54,10 @@ public enum EventBuilder {
             if let host = ts.host { event.node = String(cString: host) }
         }
         guard auparse_first_record(au) > 0 else { return event }
-        event.raw.reserveCapacity(1024)
         var argvPieces: [[UInt8]]? = nil
         repeat {
             let type = Int32(auparse_get_type(au))
             event.recordTypes.append(type)
-            if let text = auparse_get_record_text(au) {
-                let n = strlen(text)
-                text.withMemoryRebound(to: UInt8.self, capacity: n) {
-                    event.raw.append(contentsOf: UnsafeBufferPointer(start: $0, count: n))
-                }
-            }
-            event.raw.append(0x0A)
             switch type {
             case syscallType: readSyscall(au, into: &event)
             case pathType: readPath(au, into: &event)
@@ -80,6 +72,24 @@ public enum EventBuilder {
             event.argv = pieces.map { String(decoding: $0, as: UTF8.self) }
         }
         return event
+    }
+
+    /// The event's records as auparse holds them, each followed by "\n": the
+    /// fallback when the lines as read cannot be matched to its records.
+    public static func auparseRaw(_ cursor: AuparseCursor) -> [UInt8] {
+        let au = cursor.state
+        var raw: [UInt8] = []
+        guard auparse_first_record(au) > 0 else { return raw }
+        repeat {
+            if let text = auparse_get_record_text(au) {
+                let n = strlen(text)
+                text.withMemoryRebound(to: UInt8.self, capacity: n) {
+                    raw.append(contentsOf: UnsafeBufferPointer(start: $0, count: n))
+                }
+            }
+            raw.append(0x0A)
+        } while auparse_next_record(au) > 0
+        return raw
     }
 
     @inline(__always)

@@ -24,9 +24,11 @@ struct RecordLines {
         pending[stamp, default: []].append(Line(type: text(h.type), bytes: Array(line)))
     }
 
-    mutating func takeRaw(for event: inout AuditEvent) {
+    /// Sets the event's raw text from the lines read; false when they cannot
+    /// be matched to auparse's records (the caller falls back to auparse's text).
+    mutating func takeRaw(for event: inout AuditEvent) -> Bool {
         let stamp = Stamp(node: event.node, timeMs: event.timeMs, serial: event.serial)
-        guard var queue = pending.removeValue(forKey: stamp) else { return }
+        guard var queue = pending.removeValue(forKey: stamp) else { return false }
         var taken: [Line] = []
         var matchedAll = true
         for type in event.recordTypes {
@@ -40,7 +42,7 @@ struct RecordLines {
             queue.removeFirst()
         }
         if !queue.isEmpty { pending[stamp] = queue }
-        guard matchedAll, !taken.isEmpty else { return }
+        guard matchedAll, !taken.isEmpty else { return false }
         var raw: [UInt8] = []
         raw.reserveCapacity(taken.reduce(0) { $0 + $1.bytes.count + 1 })
         for line in taken {
@@ -51,5 +53,6 @@ struct RecordLines {
         if taken.count != event.recordTypes.count {
             event.recordTypes = taken.map { AuditNames.recordType(named: $0.type) ?? 0 }
         }
+        return true
     }
 }
