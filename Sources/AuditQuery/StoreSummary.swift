@@ -29,6 +29,7 @@ public struct StoreSummary: Sendable {
     public var responses = 0
     public var cryptoEvents = 0
     public var integrityEvents = 0
+    public var virtEvents = 0
     public var keys = 0
     public var processIDs = 0
     public var syscalls = 0
@@ -39,60 +40,84 @@ public struct StoreSummary: Sendable {
     public var imports = 0
     public var batches = 0
 
-    static let configTypes: Set<String> = ["CONFIG_CHANGE", "DAEMON_CONFIG", "USYS_CONFIG", "NETFILTER_CFG",
-                                           "FEATURE_CHANGE", "MAC_CONFIG_CHANGE", "DAEMON_RECONFIG"]
-    static let accountTypes: Set<String> = ["ADD_USER", "DEL_USER", "ADD_GROUP", "DEL_GROUP", "USER_CHAUTHTOK",
-                                            "USER_MGMT", "GRP_MGMT", "ROLE_ASSIGN", "ROLE_REMOVE", "ACCT_LOCK",
-                                            "ACCT_UNLOCK", "GRP_CHAUTHTOK", "ROLE_MODIFY"]
+    /// What aureport counts per event, by record type number (libaudit.h).
+    static let macRange: ClosedRange<Int32> = 1403...1416          // MAC_POLICY_LOAD … MAC_UNLBL_STCDEL
+    static let accountRange: ClosedRange<Int32> = 1114...1117      // ADD_USER … DEL_GROUP
+    static let roleRange: ClosedRange<Int32> = 2301...2302         // ROLE_ASSIGN … ROLE_REMOVE
 
+    /// The figures as `aureport --summary` defines them (aureport-scan.c,
+    /// do_summary_total): users are login uids, host names come from
+    /// hostname= (or addr= when it is "?") and inet socket addresses, files
+    /// are PATH names and user-record cwd= values, and some type counters
+    /// add once per matching record family.
     public static func compute(_ store: EventStore, filter: EventFilter = EventFilter()) throws -> StoreSummary {
         var s = StoreSummary()
         let (clause, args) = filter.sql()
         let from = "FROM event e \(clause)"
-        let and = clause.isEmpty ? "WHERE" : "AND"
         try store.pool.read { db in
-            func int(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql, arguments: args) ?? 0 }
+            func int(_ sql: String, _ arguments: StatementArguments? = nil) throws -> Int {
+                try Int.fetchOne(db, sql: sql, arguments: arguments ?? args) ?? 0
+            }
             if let row = try Row.fetchOne(db, sql: "SELECT count(*), min(time_ms), max(time_ms) \(from)", arguments: args) {
                 s.events = row[0]; s.firstMs = row[1]; s.lastMs = row[2]
             }
-            s.users = try int("SELECT count(DISTINCT e.uid) \(from)")
-            s.terminals = try int("SELECT count(DISTINCT e.tty) \(from)")
+            s.users = try int("SELECT count(DISTINCT e.auid) \(from)")
+            s.terminals = try int("""
+                SELECT count(DISTINCT coalesce(json_extract(e.fields, '$.terminal'), tt.value))
+                FROM event e LEFT JOIN text tt ON tt.id = e.tty \(clause)
+                """)
+            s.hostNames = try int("""
+                SELECT count(DISTINCT coalesce(
+                  CASE json_extract(e.fields, '$.hostname') WHEN '?' THEN coalesce(json_extract(e.fields, '$.addr'), '?')
+                       ELSE json_extract(e.fields, '$.hostname') END,
+                  CASE WHEN e.sock_family IN (2, 10) THEN e.sock_addr END)) \(from)
+                """)
             s.executables = try int("SELECT count(DISTINCT e.exe) \(from)")
             s.commands = try int("SELECT count(DISTINCT e.comm) \(from)")
-            s.keys = try int("SELECT count(DISTINCT e.key) \(from)")
             s.processIDs = try int("SELECT count(DISTINCT e.pid) \(from)")
             s.syscalls = try int("SELECT count(DISTINCT e.syscall) \(from)")
-            s.files = try int("SELECT count(DISTINCT p.name) FROM path p WHERE p.event_id IN (SELECT e.id \(from))")
-            s.hostNames = try int("""
-                SELECT count(DISTINCT json_extract(e.fields, '$.hostname')) \(from) \(and) e.fields IS NOT NULL
-                AND json_extract(e.fields, '$.hostname') NOT IN ('?', '')
-                """)
+            s.files = try int("""
+                SELECT count(DISTINCT name) FROM (
+                  SELECT t.value AS name FROM path p JOIN text t ON t.id = p.name WHERE p.event_id IN (SELECT e.id \(from))
+                  UNION ALL
+                  SELECT json_extract(e.fields, '$.cwd') FROM event e \(clause))
+                """, args + args)
+            s.failedSyscalls = try int("SELECT count(*) \(from) \(clause.isEmpty ? "WHERE" : "AND") e.success = 0 AND e.syscall > 0")
+            var keys = Set<String>()
+            for value in try String.fetchAll(db, sql: "SELECT DISTINCT t.value FROM event e JOIN text t ON t.id = e.key \(clause)", arguments: args) {
+                for key in value.split(separator: "\u{01}") where key != "(null)" { keys.insert(String(key)) }
+            }
+            s.keys = keys.count
+
             var byType: [String: Int] = [:]
             let rows = try Row.fetchAll(db, sql: """
-                SELECT t.value, count(*), sum(e.success = 0) FROM event e JOIN text t ON t.id = e.types
+                SELECT t.value, count(*), sum(e.success = 1), sum(e.success = 0) FROM event e JOIN text t ON t.id = e.types
                 \(clause) GROUP BY e.types
                 """, arguments: args)
             for row in rows {
-                let types = (row[0] as String).split(separator: " ").map(String.init)
+                let names = (row[0] as String).split(separator: " ").map(String.init)
                 let n: Int = row[1]
-                let failed: Int = row[2] ?? 0
-                for t in types { byType[t, default: 0] += n }
-                let set = Set(types)
-                func has(_ t: String) -> Bool { set.contains(t) }
-                func inRange(_ r: ClosedRange<Int32>) -> Bool {
-                    set.contains { AuditNames.recordType(named: $0).map(r.contains) ?? false }
-                }
-                if !set.isDisjoint(with: configTypes) { s.configChanges += n }
-                if !set.isDisjoint(with: accountTypes) { s.accountChanges += n }
-                if has("USER_LOGIN") { s.logins += n; s.failedLogins += failed }
-                if has("USER_AUTH") { s.authentications += n; s.failedAuthentications += failed }
-                if has("AVC") { s.avcs += n }
-                if inRange(1400...1499) && !has("AVC") { s.macEvents += n }
-                if has("SYSCALL") { s.failedSyscalls += failed }
-                if inRange(1700...1799) || inRange(2100...2199) { s.anomalies += n }
-                if inRange(2200...2299) { s.responses += n }
-                if inRange(2400...2499) { s.cryptoEvents += n }
-                if inRange(1800...1899) { s.integrityEvents += n }
+                let succeeded: Int = row[2] ?? 0
+                let failed: Int = row[3] ?? 0
+                for t in names { byType[t, default: 0] += n }
+                let types = Set(names.compactMap(AuditNames.recordType(named:)))
+                func has(_ t: Int32) -> Bool { types.contains(t) }
+                func any(_ r: ClosedRange<Int32>) -> Bool { types.contains(where: r.contains) }
+                func count(_ conditions: Bool...) -> Int { conditions.filter { $0 }.count * n }
+                s.configChanges += count(has(1305), has(1203), has(1111), any(macRange))  // CONFIG_CHANGE, DAEMON_CONFIG, USYS_CONFIG
+                // USER_CHAUTHTOK, ADD/DEL_USER/GROUP, CHGRP_ID, ROLE_*, USER_MGMT, GRP_MGMT, GRP_CHAUTHTOK
+                s.accountChanges += count(has(1108), any(accountRange), has(1119), any(roleRange), has(1102), has(1132), has(1133))
+                s.cryptoEvents += count(any(1600...1699), any(2400...2499))
+                if has(1112) { s.logins += succeeded; s.failedLogins += failed }                   // USER_LOGIN
+                if has(1100) { s.authentications += succeeded; s.failedAuthentications += failed } // USER_AUTH
+                else if has(1101) { s.failedAuthentications += failed }                           // USER_ACCT: failures only
+                else if has(1126) { s.authentications += succeeded; s.failedAuthentications += failed } // GRP_AUTH
+                s.avcs += count(has(1400) || has(1107))                                           // AVC, USER_AVC
+                s.macEvents += count(any(macRange), any(2300...2399))
+                s.anomalies += count(any(2100...2199), any(1700...1799))
+                s.responses += count(any(2200...2299))
+                s.integrityEvents += count(any(1800...1899))
+                s.virtEvents += count(any(2500...2599))
             }
             s.recordsByType = byType.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                 .map { ($0.key, $0.value) }
@@ -122,7 +147,7 @@ public struct StoreSummary: Sendable {
         var out = """
         Summary Report
         ======================
-        Range of time in store: \(t(firstMs)) - \(t(lastMs))
+        Range of time in logs: \(t(firstMs)) - \(t(lastMs))
         Number of changes in configuration: \(configChanges)
         Number of changes to accounts, groups, or roles: \(accountChanges)
         Number of logins: \(logins)
@@ -142,10 +167,11 @@ public struct StoreSummary: Sendable {
         Number of responses to anomaly events: \(responses)
         Number of crypto events: \(cryptoEvents)
         Number of integrity events: \(integrityEvents)
+        Number of virt events: \(virtEvents)
         Number of keys: \(keys)
         Number of process IDs: \(processIDs)
-        Number of syscalls: \(syscalls)
         Number of events: \(events)
+        Number of distinct syscalls: \(syscalls)
 
         Records by type
         ===============
@@ -167,12 +193,13 @@ public struct StoreSummary: Sendable {
         return out
     }
 
-    /// aureport's layout: MM/DD/YYYY HH:MM:SS.mmm, local time.
+    /// aureport's layout: strftime "%x %T" in local time, then .mmm.
     static func localTime(_ ms: Int64) -> String {
         var t = time_t(ms / 1000)
         var tmv = tm()
         localtime_r(&t, &tmv)
-        return String(format: "%02d/%02d/%04d %02d:%02d:%02d.%03d", tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_year + 1900,
-                      tmv.tm_hour, tmv.tm_min, tmv.tm_sec, Int(ms % 1000))
+        var buf = [CChar](repeating: 0, count: 64)
+        let n = strftime(&buf, buf.count, "%x %T", &tmv)
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) + String(format: ".%03d", Int(ms % 1000))
     }
 }

@@ -118,10 +118,7 @@ public enum EventBuilder {
             case tTty: e.tty = FieldValue.plain(v)
             case tComm: e.comm = FieldValue.text(v)
             case tExe: e.exe = FieldValue.text(v)
-            case tKey:
-                // key=(null) on the SYSCALL record must not hide the key a
-                // CONFIG_CHANGE record of the same event carries.
-                if let key = FieldValue.text(v) { e.key = key }
+            case tKey: addKey(FieldValue.text(v), to: &e)
             default: break
             }
         }
@@ -193,7 +190,7 @@ public enum EventBuilder {
             case tSes: if e.ses == nil { e.ses = FieldValue.decimal(v) }
             case tComm: if e.comm == nil { e.comm = FieldValue.text(v) }
             case tExe: if e.exe == nil { e.exe = FieldValue.text(v) }
-            case tKey: if e.key == nil { e.key = FieldValue.text(v) }
+            case tKey: addKey(FieldValue.text(v), to: &e)
             case tTty: if e.tty == nil { e.tty = FieldValue.plain(v) }
             case tRes:
                 let res = FieldValue.plain(v) ?? ""
@@ -206,6 +203,16 @@ public enum EventBuilder {
                 appendField(&e, name, (escaped ? FieldValue.text(v) : FieldValue.plain(v)) ?? "(null)")
             }
         }
+    }
+
+    /// Every key of the event, \u{01}-separated as the kernel joins a rule's
+    /// keys: from each record that has one (key=(null) adds nothing, so it
+    /// cannot hide a CONFIG_CHANGE key), once each.
+    private static func addKey(_ key: String?, to e: inout AuditEvent) {
+        guard let key, !key.isEmpty else { return }
+        guard let existing = e.key else { e.key = key; return }
+        let have = existing.split(separator: "\u{01}")
+        for part in key.split(separator: "\u{01}") where !have.contains(part) { e.key! += "\u{01}" + part }
     }
 
     private static func appendField(_ e: inout AuditEvent, _ name: UnsafePointer<CChar>, _ value: String) {

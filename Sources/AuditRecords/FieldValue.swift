@@ -40,6 +40,10 @@ enum FieldValue {
             }
             if n == 6 && memcmp(bytes, "(null)", 6) == 0 { return nil }
             if let decoded = hexDecoded(buf) { return String(decoding: decoded, as: UTF8.self) }
+            // Some kernels wrote a hex key followed by a stray quote.
+            if buf[n - 1] == UInt8(ascii: "\""), let decoded = hexDecoded(UnsafeBufferPointer(rebasing: buf[..<(n - 1)])) {
+                return String(decoding: decoded, as: UTF8.self)
+            }
             return String(decoding: buf, as: UTF8.self)
         }
     }
