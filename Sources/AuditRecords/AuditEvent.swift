@@ -5,7 +5,7 @@ public struct AuditEvent: Sendable, Equatable {
     public var node: String = ""
     public var timeMs: Int64 = 0
     public var serial: Int64 = 0
-    /// Events with the same node, time and serial in one input, numbered from 0.
+    /// Events with the same node, time, serial and record types in one input, numbered from 0.
     public var part: Int64 = 0
     /// Record types in record order, e.g. [1300, 1309, 1307, 1302, 1327].
     public var recordTypes: [Int32] = []

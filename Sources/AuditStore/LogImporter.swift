@@ -64,7 +64,7 @@ public final class LogImporter {
         var firstTime = Int64.max, lastTime = Int64.min
         let parser = try AuditLogParser(source: input.name) { parsed in
             var event = parsed
-            event.part = parts.next(node: event.node, timeMs: event.timeMs, serial: event.serial)
+            event.part = parts.next(node: event.node, timeMs: event.timeMs, serial: event.serial, types: event.recordTypes)
             gaps.add(node: event.node, serial: event.serial, timeMs: event.timeMs,
                      firstRecordType: event.recordTypes.first ?? 0)
             firstTime = min(firstTime, event.timeMs)
@@ -139,17 +139,18 @@ public struct ImportFailure: Error, CustomStringConvertible {
     public var description: String { "\(underlying)" }
 }
 
-/// Numbers events that share node, time and serial within one input. Such
-/// pieces arrive close together, so only a window of recent identities is kept.
+/// Numbers events that share node, time, serial and record types within one
+/// input. Such pieces arrive close together, so only a window of recent
+/// identities is kept.
 struct RecentIdentities {
-    struct Identity: Hashable { var node: String; var timeMs: Int64; var serial: Int64 }
+    struct Identity: Hashable { var node: String; var timeMs: Int64; var serial: Int64; var types: [Int32] }
     private var seen: [Identity: Int64] = [:]
     private var order: [Identity] = []
     private var head = 0
     static let window = 65_536
 
-    mutating func next(node: String, timeMs: Int64, serial: Int64) -> Int64 {
-        let id = Identity(node: node, timeMs: timeMs, serial: serial)
+    mutating func next(node: String, timeMs: Int64, serial: Int64, types: [Int32]) -> Int64 {
+        let id = Identity(node: node, timeMs: timeMs, serial: serial, types: types)
         if let n = seen[id] { seen[id] = n + 1; return n + 1 }
         seen[id] = 0
         if order.count < Self.window { order.append(id) } else {

@@ -24,10 +24,12 @@ CREATE TABLE raw_block (
     data     BLOB NOT NULL
 );
 
--- One row per audit event. Identity is (node, time, serial, part): re-importing
--- the same records adds nothing. `part` numbers the events auparse emits with
--- the same time and serial (records of one serial that arrived far apart),
--- in input order, so that neither piece is lost.
+-- One row per audit event. Identity is (node, time, serial, types, part):
+-- re-importing the same records adds nothing. auparse may emit records of one
+-- serial as separate events (a LOGIN record far from its SYSCALL, or an event
+-- cut by log rotation): their record types differ, so no piece is taken for a
+-- duplicate of another and lost. `part` numbers pieces with the very same
+-- types in one input, in input order.
 CREATE TABLE event (
     id          INTEGER PRIMARY KEY CHECK (id > 0),
     node        INTEGER NOT NULL DEFAULT 0,     -- text id, 0 = no node
@@ -62,7 +64,7 @@ CREATE TABLE event (
     raw_offset  INTEGER NOT NULL CHECK (raw_offset >= 0),
     raw_length  INTEGER NOT NULL CHECK (raw_length > 0)
 );
-CREATE UNIQUE INDEX event_identity ON event (serial, time_ms, node, part);
+CREATE UNIQUE INDEX event_identity ON event (serial, time_ms, node, types, part);
 CREATE INDEX event_time ON event (time_ms);
 CREATE INDEX event_pid ON event (pid);
 CREATE INDEX event_auid ON event (auid);

@@ -176,6 +176,26 @@ final class CorpusTests: XCTestCase {
         XCTAssertEqual(try TestSupport.auditq(["verify", "--store", store]).status, 0)
     }
 
+    /// Rotation cut an event in two: the piece at the end of audit.log.1 and
+    /// the rest at the start of audit.log are both kept, nothing is lost.
+    func testEventCutByRotationLosesNoRecord() throws {
+        let file = TestSupport.corpus.appendingPathComponent("laurel/shell-proc-trace.txt")
+        guard FileManager.default.fileExists(atPath: file.path) else { throw XCTSkip("no corpus") }
+        let records = try recordLines(file)
+        // Cut inside the execve event of serial 29238 (SYSCALL, EXECVE | CWD, PATH…).
+        let cut = try XCTUnwrap(records.firstIndex { $0.hasPrefix("type=CWD msg=audit(1682609045.526:29238)") })
+        let dir = TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let older = dir.appendingPathComponent("audit.log.1"), newer = dir.appendingPathComponent("audit.log")
+        try (records[..<cut].joined(separator: "\n") + "\n").write(to: older, atomically: true, encoding: .utf8)
+        try (records[cut...].joined(separator: "\n") + "\n").write(to: newer, atomically: true, encoding: .utf8)
+        let store = try importInto(dir, [newer, older])
+        let stored = try TestSupport.auditq(["search", "--store", store, "--raw"]).out
+        XCTAssertEqual(stored.split(separator: "\n").map(String.init).sorted(), records.sorted())
+        let pieces = try TestSupport.auditq(["search", "--store", store, "-a", "29238", "--format", "csv"])
+        XCTAssertEqual(pieces.out.split(separator: "\n").count - 1, 2, "the two pieces of serial 29238")
+    }
+
     func testGzipAndStdinImportLikeThePlainFile() throws {
         let file = TestSupport.corpus.appendingPathComponent("laurel/shell-proc-trace.txt")
         guard FileManager.default.fileExists(atPath: file.path), let gzip = TestSupport.which("gzip") else {
