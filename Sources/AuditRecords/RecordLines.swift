@@ -15,6 +15,8 @@ struct RecordLines {
     }
 
     private var pending: [Stamp: [Line]] = [:]
+    /// Type names by number, kept here so the per-record lookup takes no lock.
+    private var typeNames: [Int32: String] = [:]
 
     mutating func add(_ line: UnsafeBufferPointer<UInt8>) {
         guard let h = LogLineChecker.header(line) else { return }
@@ -32,7 +34,11 @@ struct RecordLines {
         var taken: [Line] = []
         var matchedAll = true
         for type in event.recordTypes {
-            let name = AuditNames.recordType(type)
+            let name: String
+            if let known = typeNames[type] { name = known } else {
+                name = AuditNames.recordType(type)
+                typeNames[type] = name
+            }
             guard let i = queue.firstIndex(where: { $0.type == name }) else { matchedAll = false; break }
             taken.append(contentsOf: queue[...i])
             queue.removeFirst(i + 1)
