@@ -39,7 +39,7 @@ public final class EventWriter {
             var committed: State?
             try store.pool.write { db in
                 let start: State
-                if let loaded = self.state { start = loaded } else { start = try Self.loadState(db) }
+                if let cached = self.state, try Self.isCurrent(cached, db) { start = cached } else { start = try Self.loadState(db) }
                 var batch = try BatchWriter(db: db, state: start)
                 try batch.insert(events)
                 try batch.insert(coverage)
@@ -67,6 +67,12 @@ public final class EventWriter {
     }
 
     private struct Rollback: Error {}
+
+    /// Another process (a second import, the collector) may have committed
+    /// since: every commit adds a batch row, so the last batch id tells.
+    static func isCurrent(_ state: State, _ db: Database) throws -> Bool {
+        (try Int64.fetchOne(db, sql: "SELECT max(id) FROM batch") ?? 0) == state.nextBatch - 1
+    }
 
     static func loadState(_ db: Database) throws -> State {
         func next(_ sql: String) throws -> Int64 { (try Int64.fetchOne(db, sql: sql) ?? 0) + 1 }
