@@ -3,9 +3,9 @@ import Foundation
 
 /// `auditq import`: reads audit logs through libauparse into the store, in
 /// batches of whole events. Rotated files are read oldest first; events
-/// already stored (same node, time and serial) are skipped; serial gaps are
-/// recorded as possible loss. On bad input the whole events read before the
-/// bad line are committed and the error is thrown.
+/// already stored (same node, time, serial and record types) are skipped;
+/// serial gaps are recorded as possible loss. On bad input the whole events
+/// read before the bad line are committed and the error is thrown.
 public final class LogImporter {
     public struct Summary: Sendable {
         public var files = 0

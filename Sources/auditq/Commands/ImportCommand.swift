@@ -8,7 +8,7 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import audit.log files (raw or enriched, rotated, gzip-compressed) or stdin into the store.",
         discussion: """
-        Events already in the store (same node, time and serial) are skipped, so re-importing a file or an \
+        Events already in the store (same node, time, serial and record types) are skipped, so re-importing a file or an \
         overlapping rotated file adds only what is new. Rotated files are read oldest first. Gaps in the \
         audit serial sequence are recorded as possible loss. On malformed input auditq names the file and \
         line, keeps every whole event read before it, and exits with status 65.
