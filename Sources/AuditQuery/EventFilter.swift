@@ -72,10 +72,12 @@ public struct EventFilter: Sendable {
         if let executable { terms.append("e.exe IN (\(textMatch(executable)))") }
         if let comm { terms.append("e.comm IN (\(textMatch(comm)))") }
         if let file {
-            // ausearch -f: any PATH name, else the working directory.
+            // ausearch -f: a PATH name, the working directory, or a local socket's path.
             let names = textMatch(file)
             let cwds = textMatch(file)
-            terms.append("(e.id IN (SELECT event_id FROM path WHERE name IN (\(names))) OR e.cwd IN (\(cwds)))")
+            let sockets = textMatch(file)
+            terms.append("(e.id IN (SELECT event_id FROM path WHERE name IN (\(names))) OR e.cwd IN (\(cwds))"
+                         + " OR (e.sock_family = 1 AND e.path IN (\(sockets))))")
         }
         if !messageTypes.isEmpty {
             let any = messageTypes.map { _ in "instr(' ' || value || ' ', ?) > 0" }.joined(separator: " OR ")

@@ -37,10 +37,12 @@ public struct AuditEvent: Sendable, Equatable {
     public init() {}
 
     /// The object the event is about: the first PATH item that is not a
-    /// parent directory, else the first PATH item, else an AVC/user-message path.
+    /// parent directory, else the first PATH item, else the path of a local
+    /// (unix) socket, else an AVC/user-message path.
     public var primaryPath: String? {
         if let item = paths.first(where: { $0.nametype != "PARENT" && $0.name != nil }) { return item.name }
         if let item = paths.first(where: { $0.name != nil }) { return item.name }
+        if let socket = sockaddr, socket.family == 1, let address = socket.address, !address.isEmpty { return address }
         for (name, value) in fields where name == "path" || name == "name" { return value }
         return nil
     }

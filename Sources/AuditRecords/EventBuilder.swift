@@ -15,6 +15,7 @@ public enum EventBuilder {
     static let execveType: Int32 = 1309
     static let eoeType: Int32 = 1320
     static let proctitleType: Int32 = 1327
+    static let loginType: Int32 = 1006
 
     private static let tType = FieldValue.tag("type")
     private static let tArch = FieldValue.tag("arch")
@@ -65,6 +66,10 @@ public enum EventBuilder {
             case execveType: readExecve(au, into: &argvPieces)
             case sockaddrType: readSockaddr(au, into: &event)
             case eoeType, proctitleType: break
+            case loginType:
+                readOther(au, into: &event)
+                // A LOGIN record (auid change) without res= reports a change that happened.
+                if event.success == nil { event.success = true }
             default: readOther(au, into: &event)
             }
         } while auparse_next_record(au) > 0
@@ -192,6 +197,11 @@ public enum EventBuilder {
             case tExe: if e.exe == nil { e.exe = FieldValue.text(v) }
             case tKey: addKey(FieldValue.text(v), to: &e)
             case tTty: if e.tty == nil { e.tty = FieldValue.plain(v) }
+            case tCwd:
+                // USER_CMD and friends carry cwd= in their message: ausearch -f looks there too.
+                let cwd = FieldValue.text(v)
+                if e.cwd == nil { e.cwd = cwd }
+                appendField(&e, name, cwd ?? "(null)")
             case tRes:
                 let res = FieldValue.plain(v) ?? ""
                 if e.success == nil { e.success = res == "success" || res == "1" || res == "yes" }

@@ -73,6 +73,7 @@ CREATE INDEX event_exe ON event (exe) WHERE exe IS NOT NULL;
 CREATE INDEX event_ses ON event (ses);
 CREATE INDEX event_types ON event (types);
 CREATE INDEX event_cwd ON event (cwd) WHERE cwd IS NOT NULL;
+CREATE INDEX event_local_socket ON event (path) WHERE sock_family = 1;
 
 -- PATH records, one row per item.
 CREATE TABLE path (
