@@ -11,13 +11,6 @@ public final class EventReader {
 
     public init(store: EventStore) { self.store = store }
 
-    public func count(_ filter: EventFilter) throws -> Int {
-        let (clause, args) = filter.sql()
-        return try store.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM event e \(clause)", arguments: args) ?? 0
-        }
-    }
-
     /// Calls `body` for each matching event, oldest id first, within one read transaction.
     public func forEach(_ filter: EventFilter, limit: Int? = nil,
                         _ body: (StoredEvent, Database) throws -> Void) throws {

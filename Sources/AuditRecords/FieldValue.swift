@@ -26,8 +26,6 @@ enum FieldValue {
         return v
     }
 
-    static func length(_ p: UnsafePointer<CChar>) -> Int { strlen(p) }
-
     /// A text value: quotes removed, hex decoded, `(null)` as nil.
     static func text(_ p: UnsafePointer<CChar>) -> String? {
         let n = strlen(p)

@@ -59,7 +59,7 @@ public enum ChainVerifier {
             report.head = rows.isEmpty ? nil : previous
             // Rows outside every batch's range were added behind the writer's back:
             // after the last batch (its batch row removed?) or below the first id.
-            for (table, column, lowest, next) in [("text", "id", Int64(1), expect.text), ("raw_block", "id", 1, expect.block),
+            for (table, column, lowest, next) in [("text", "id", Int64(0), expect.text), ("raw_block", "id", 1, expect.block),
                                                   ("event", "id", 1, expect.event), ("path", "event_id", 1, expect.event),
                                                   ("coverage", "id", 1, expect.coverage)] {
                 let after = try Int64.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE \(column) >= ?", arguments: [next]) ?? 0
@@ -69,8 +69,7 @@ public enum ChainVerifier {
                     return
                 }
                 // text id 0 is the schema's own empty string, checked above.
-                let floor = table == "text" ? lowest - 1 : lowest
-                let below = try Int64.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE \(column) < ?", arguments: [floor]) ?? 0
+                let below = try Int64.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE \(column) < ?", arguments: [lowest]) ?? 0
                 if below > 0 {
                     report.problem = "batch 1: \(below) \(table) row(s) with ids below the first batch are not covered by the hash chain"
                     report.firstBadBatch = 1
