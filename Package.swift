@@ -34,16 +34,23 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
+        // Audit rules in auditctl syntax: parsed and loaded through libaudit's rule API.
+        .target(name: "AuditRules", dependencies: [
+            "CAudit",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Live collection: the kernel audit socket, auditd's plugin stream, followed logs.
+        .target(name: "AuditCollector", dependencies: ["AuditRecords", "AuditStore", "AuditRules", "CAudit"]),
         .executableTarget(name: "auditq", dependencies: [
-            "AuditQuery", "AuditStore", "AuditRecords",
+            "AuditQuery", "AuditStore", "AuditRecords", "AuditRules",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "auditqd", dependencies: [
-            "AuditStore", "AuditRecords",
+            "AuditCollector", "AuditStore", "AuditRecords", "AuditRules",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "AuditqTests", dependencies: [
-            "AuditRecords", "AuditStore", "AuditQuery",
+            "AuditRecords", "AuditStore", "AuditQuery", "AuditRules", "AuditCollector",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]

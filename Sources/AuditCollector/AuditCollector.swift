@@ -1,0 +1,1 @@
+// The collector library: kernel audit socket, plugin stream, followed logs.

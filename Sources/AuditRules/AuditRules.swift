@@ -1,0 +1,1 @@
+// The rule library: auditctl-syntax files through libaudit (see RuleFile, RuleLoader).
