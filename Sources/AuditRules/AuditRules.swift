@@ -1,1 +1,0 @@
-// The rule library: auditctl-syntax files through libaudit (see RuleFile, RuleLoader).
