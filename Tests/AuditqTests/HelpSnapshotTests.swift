@@ -7,7 +7,7 @@ final class HelpSnapshotTests: XCTestCase {
     static let folder = TestSupport.repository.appendingPathComponent("Tests/AuditqTests/Snapshots")
 
     func testHelpTexts() throws {
-        for command in [[], ["import"], ["search"], ["summary"], ["verify"],
+        for command in [[], ["import"], ["search"], ["summary"], ["tree"], ["verify"],
                         ["rules"], ["rules", "load"], ["rules", "list"], ["rules", "diff"]] {
             let result = try TestSupport.auditq(command + ["--help"])
             XCTAssertEqual(result.status, 0)
