@@ -12,12 +12,14 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries, each through a module map and a shim header.
         .systemLibrary(name: "CAudit", providers: [.apt(["libauparse-dev", "libaudit-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLinux"),
 
         // Audit records: reading logs, grouping with libauparse, normalising events.
         .target(name: "AuditRecords", dependencies: ["CAudit", "CZlib"]),
@@ -40,14 +42,19 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Live collection: the kernel audit socket, auditd's plugin stream, followed logs.
-        .target(name: "AuditCollector", dependencies: ["AuditRecords", "AuditStore", "AuditRules", "CAudit"]),
+        .target(name: "AuditCollector", dependencies: [
+            "AuditRecords", "AuditStore", "AuditRules", "CAudit", "CLinux",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "auditq", dependencies: [
-            "AuditQuery", "AuditStore", "AuditRecords", "AuditRules",
+            "AuditQuery", "AuditStore", "AuditRecords", "AuditRules", "AuditCollector",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "auditqd", dependencies: [
             "AuditCollector", "AuditStore", "AuditRecords", "AuditRules",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AuditqTests", dependencies: [
             "AuditRecords", "AuditStore", "AuditQuery", "AuditRules", "AuditCollector",

@@ -12,6 +12,8 @@ public final class AuditLogParser {
     public private(set) var unstampedCount = 0
     public private(set) var firstUnstampedLine: Int?
     private var carry: [UInt8] = []
+    /// Bytes of input consumed in whole lines (a partial last line not counted).
+    private var wholeLineBytes: Int64 = 0
     private var feed: AuparseFeed!
     /// The lines fed to auparse and not yet part of an event, by stamp: an
     /// event's raw text is made of these, so it is stored byte for byte as
@@ -22,11 +24,20 @@ public final class AuditLogParser {
     /// only those known to be whole are passed on.
     private var salvaging = false
 
-    public init(source: String, onEvent: @escaping (AuditEvent) throws -> Void) throws {
+    /// Records from the kernel socket end each multi-record event with an
+    /// EOE record that auditd does not write: auparse still gets it (it ends
+    /// the event at once), but the stored event matches auditd's log.
+    private let dropsEndOfEvent: Bool
+
+    public init(source: String, dropsEndOfEvent: Bool = false, onEvent: @escaping (AuditEvent) throws -> Void) throws {
         self.source = source
+        self.dropsEndOfEvent = dropsEndOfEvent
         feed = try AuparseFeed { [unowned self] cursor in
             var event = EventBuilder.build(cursor)
             if self.salvaging && !Self.isWhole(event) { return }
+            if self.dropsEndOfEvent && event.recordTypes.count > 1 {
+                event.recordTypes.removeAll { $0 == EventBuilder.eoeType }
+            }
             if !self.lines.takeRaw(for: &event) { event.raw = EventBuilder.auparseRaw(cursor) }
             try onEvent(event)
         }
@@ -90,7 +101,7 @@ public final class AuditLogParser {
                 case .bad(let reason): try fail(reason)
                 case .record:
                     recordCount += 1
-                    lines.add(buf)
+                    lines.add(buf, offset: wholeLineBytes)
                     let terminated = Array(buf) + [0x0A]
                     try terminated.withUnsafeBytes { try feed.feed($0) }
                 }
@@ -112,8 +123,9 @@ public final class AuditLogParser {
             let verdict = LogLineChecker.check(line, terminated: true)
             switch verdict {
             case .record:
+                if dropsEndOfEvent && Self.isEndOfEvent(line) { break }
                 recordCount += 1
-                lines.add(line)
+                lines.add(line, offset: wholeLineBytes + Int64(lineStart))
             case .skip, .unstamped:
                 if case .unstamped = verdict { noteUnstamped() }
                 try feedRun(base, from: runStart, to: lineStart)
@@ -125,7 +137,29 @@ public final class AuditLogParser {
             lineStart = lineEnd + 1
         }
         try feedRun(base, from: runStart, to: lineStart)
+        wholeLineBytes += Int64(lineStart)
         return lineStart
+    }
+
+    /// The input offset (bytes since the first, whole lines only) before
+    /// which every record line is part of an event already handed to
+    /// `onEvent`: where a reader of a growing log can resume without losing
+    /// a record auparse still holds. Lines after it may be in handed-on
+    /// events too; reading them again gives the same events.
+    public func settledOffset() -> Int64 {
+        lines.oldestHeldOffset() ?? wholeLineBytes
+    }
+
+    /// True while auparse holds records of events it has not completed.
+    public var hasPendingEvents: Bool { feed.hasPendingEvents }
+
+    /// Lets auparse complete events that waited past its end-of-event timeout.
+    public func ageEvents() throws { try feed.ageEvents() }
+
+    private static let eoePrefix = Array("type=EOE ".utf8)
+
+    private static func isEndOfEvent(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.count >= eoePrefix.count && zip(line, eoePrefix).allSatisfy { $0 == $1 }
     }
 
     private func noteUnstamped() {

@@ -52,6 +52,16 @@ public final class AuparseFeed {
         try rethrowPending()
     }
 
+    /// True while auparse holds records of events it has not completed.
+    public var hasPendingEvents: Bool { auparse_feed_has_data(state) == 1 }
+
+    /// Completes events whose last record is older than auparse's end-of-event
+    /// timeout: a live source calls this when no more records are coming.
+    public func ageEvents() throws {
+        auparse_feed_age_events(state)
+        try rethrowPending()
+    }
+
     private func rethrowPending() throws {
         if let error = pendingError { pendingError = nil; throw error }
     }

@@ -12,18 +12,40 @@ struct RecordLines {
     struct Line {
         var type: String
         var bytes: [UInt8]
+        /// Where the line began in the parser's input (bytes since the first).
+        var offset: Int64 = 0
     }
 
     private var pending: [Stamp: [Line]] = [:]
+    /// The stamp's seconds of the line added last (auparse's clock for ending events).
+    private var lastSeconds: Int64 = .min
     /// Type names by number, kept here so the per-record lookup takes no lock.
     private var typeNames: [Int32: String] = [:]
 
-    mutating func add(_ line: UnsafeBufferPointer<UInt8>) {
+    mutating func add(_ line: UnsafeBufferPointer<UInt8>, offset: Int64 = 0) {
         guard let h = LogLineChecker.header(line) else { return }
         func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: line[r]), as: UTF8.self) }
         // The same arithmetic as auparse's stamp, so the keys meet.
         let stamp = Stamp(node: h.node.map(text) ?? "", timeMs: h.seconds &* 1000 &+ h.millis, serial: h.serial)
-        pending[stamp, default: []].append(Line(type: text(h.type), bytes: Array(line)))
+        pending[stamp, default: []].append(Line(type: text(h.type), bytes: Array(line), offset: offset))
+        lastSeconds = h.seconds
+    }
+
+    /// The offset of the oldest line auparse may still hold in an event it
+    /// has not completed, or nil when it holds none. Lines of an event more
+    /// than 2 s older than the last record fed are not held (auparse
+    /// completes such events as that record arrives): left over from an
+    /// event auparse placed elsewhere, they are dropped here.
+    mutating func oldestHeldOffset() -> Int64? {
+        var oldest: Int64?
+        var stale: [Stamp] = []
+        for (stamp, queue) in pending {
+            guard let first = queue.first else { continue }
+            if stamp.timeMs / 1000 + 2 < lastSeconds { stale.append(stamp); continue }
+            oldest = min(oldest ?? first.offset, first.offset)
+        }
+        for stamp in stale { pending[stamp] = nil }
+        return oldest
     }
 
     /// Sets the event's raw text from the lines read; false when they cannot

@@ -22,4 +22,23 @@ public struct CoverageRow: Sendable, Equatable {
 
     public static let importKind = "import"
     public static let serialGapKind = "serial_gap"
+    // The collector's ledger.
+    public static let collectorStartKind = "collector_start"
+    public static let collectorStopKind = "collector_stop"
+    /// A collector that ended without a stop row (killed, crashed, power cut),
+    /// noticed by the next start.
+    public static let uncleanStopKind = "collector_unclean_stop"
+    /// A rise of the kernel's `lost` counter (records the kernel dropped).
+    public static let kernelLostKind = "kernel_lost"
+    /// ENOBUFS on the audit socket: records dropped for this socket only.
+    public static let socketOverrunKind = "socket_overrun"
+    public static let rulesLoadedKind = "rules_loaded"
+    /// Where a followed log was read up to, committed with its events.
+    public static let followCursorKind = "follow_cursor"
+    /// Log text a follower could not read: the file its cursor named was
+    /// gone at restart, or the file was truncated under it.
+    public static let followGapKind = "follow_gap"
+    /// A line of a followed log or of the plugin stream that is not an
+    /// audit record, passed over (count: its bytes; detail: where and why).
+    public static let skippedLineKind = "skipped_line"
 }

@@ -13,7 +13,10 @@ public final class EventStore {
 
     public enum Access { case write, read }
 
-    public init(path: String, access: Access) throws {
+    /// `cacheKiB`: SQLite's page cache per connection. Bulk import wants
+    /// index pages in memory (128 MiB); a collector commits small batches
+    /// and keeps a small, bounded footprint.
+    public init(path: String, access: Access, cacheKiB: Int = 131_072) throws {
         self.path = path
         let fm = FileManager.default
         let exists = fm.fileExists(atPath: path)
@@ -43,7 +46,7 @@ public final class EventStore {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Index pages of a large store stay in memory during bulk import.
-            try db.execute(sql: "PRAGMA cache_size = -131072")
+            try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
             // Checkpoint the WAL in larger steps during bulk writes.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 8192")
         }

@@ -142,14 +142,16 @@ public struct ImportFailure: Error, CustomStringConvertible {
 /// Numbers events that share node, time, serial and record types within one
 /// input. Such pieces arrive close together, so only a window of recent
 /// identities is kept.
-struct RecentIdentities {
+public struct RecentIdentities {
     struct Identity: Hashable { var node: String; var timeMs: Int64; var serial: Int64; var types: [Int32] }
     private var seen: [Identity: Int64] = [:]
     private var order: [Identity] = []
     private var head = 0
     static let window = 65_536
 
-    mutating func next(node: String, timeMs: Int64, serial: Int64, types: [Int32]) -> Int64 {
+    public init() {}
+
+    public mutating func next(node: String, timeMs: Int64, serial: Int64, types: [Int32]) -> Int64 {
         let id = Identity(node: node, timeMs: timeMs, serial: serial, types: types)
         if let n = seen[id] { seen[id] = n + 1; return n + 1 }
         seen[id] = 0

@@ -3,13 +3,18 @@ import Foundation
 
 /// Runs an `EventWriter` on a dedicated thread so that parsing and SQLite
 /// writes overlap on two cores. The queue is bounded: a producer faster than
-/// the disk waits instead of growing memory. The first write error stops
-/// the thread; the producer sees it on its next `submit` or at `finish`.
-final class WriterThread: @unchecked Sendable {
-    struct Job {
-        var events: [AuditEvent]
-        var coverage: [CoverageRow]
-        var source: String
+/// the disk waits instead of growing memory. Jobs of one source that queue
+/// up while a commit runs are committed together, so a writer that falls
+/// behind catches up with fewer, larger transactions. The first write error
+/// stops the thread; the producer sees it on its next `submit` or at `finish`.
+public final class WriterThread: @unchecked Sendable {
+    public struct Job {
+        public var events: [AuditEvent]
+        public var coverage: [CoverageRow]
+        public var source: String
+        public init(events: [AuditEvent], coverage: [CoverageRow] = [], source: String) {
+            self.events = events; self.coverage = coverage; self.source = source
+        }
     }
 
     private let writer: EventWriter
@@ -19,11 +24,14 @@ final class WriterThread: @unchecked Sendable {
     private var error: Error?
     private var done = false
     private let capacity: Int
-    private(set) var inserted = 0
-    private(set) var duplicates = 0
-    private(set) var batches = 0
+    public private(set) var inserted = 0
+    public private(set) var duplicates = 0
+    public private(set) var batches = 0
+    /// Jobs merged into one commit hold at most this many events.
+    private let mergeLimit: Int
 
-    init(writer: EventWriter, capacity: Int = 3) {
+    public init(writer: EventWriter, capacity: Int = 3, mergeLimit: Int = 16_384) {
+        self.mergeLimit = mergeLimit
         self.writer = writer
         self.capacity = capacity
         let thread = Thread { [self] in run() }
@@ -31,7 +39,7 @@ final class WriterThread: @unchecked Sendable {
         thread.start()
     }
 
-    func submit(_ job: Job) throws {
+    public func submit(_ job: Job) throws {
         condition.lock()
         defer { condition.unlock() }
         while queue.count >= capacity && error == nil { condition.wait() }
@@ -41,7 +49,7 @@ final class WriterThread: @unchecked Sendable {
     }
 
     /// Waits until every submitted job is committed (or the first error).
-    func finish() throws {
+    public func finish() throws {
         condition.lock()
         closed = true
         condition.broadcast()
@@ -60,7 +68,13 @@ final class WriterThread: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let job = queue.removeFirst()
+            var job = queue.removeFirst()
+            while let next = queue.first, next.source == job.source,
+                  job.events.count + next.events.count <= mergeLimit {
+                job.events += next.events
+                job.coverage += next.coverage
+                queue.removeFirst()
+            }
             condition.broadcast()
             condition.unlock()
             do {

@@ -7,11 +7,13 @@ final class HelpSnapshotTests: XCTestCase {
     static let folder = TestSupport.repository.appendingPathComponent("Tests/AuditqTests/Snapshots")
 
     func testHelpTexts() throws {
-        for command in [[], ["import"], ["search"], ["summary"], ["tree"], ["verify"],
-                        ["rules"], ["rules", "load"], ["rules", "list"], ["rules", "diff"]] {
-            let result = try TestSupport.auditq(command + ["--help"])
+        for command in [[], ["import"], ["search"], ["summary"], ["tree"], ["verify"], ["status"],
+                        ["rules"], ["rules", "load"], ["rules", "list"], ["rules", "diff"], ["auditqd"]] {
+            let result = command == ["auditqd"]
+                ? try TestSupport.run(AuditqdProcess.executable, ["--help"])
+                : try TestSupport.auditq(command + ["--help"])
             XCTAssertEqual(result.status, 0)
-            let name = (["auditq"] + command).joined(separator: "-") + ".txt"
+            let name = (command == ["auditqd"] ? command : ["auditq"] + command).joined(separator: "-") + ".txt"
             let file = Self.folder.appendingPathComponent(name)
             if ProcessInfo.processInfo.environment["AUDITQ_REGENERATE_GOLDEN"] == "1" {
                 try FileManager.default.createDirectory(at: Self.folder, withIntermediateDirectories: true)

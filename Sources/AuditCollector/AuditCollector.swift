@@ -1,1 +1,0 @@
-// The collector library: kernel audit socket, plugin stream, followed logs.

@@ -1,0 +1,31 @@
+/// How `auditqd` collects from the kernel audit socket.
+public struct CollectorConfiguration: Sendable {
+    public var storePath: String
+    /// nil: primary when no audit daemon is registered, passive when one is.
+    public var mode: AuditSocket.Mode?
+    /// Rule files or directories to load (primary mode); empty loads none.
+    public var rules: [String] = []
+    /// Leave the loaded rules in the kernel at exit (auditd's habit) instead
+    /// of removing exactly the rules this run added.
+    public var keepRules = false
+    /// Rule files may use -e 2 / -f 2 only when the operator says so.
+    public var allowImmutableRules = false
+    public var allowPanicRules = false
+    /// Kernel queue for records not yet read (primary mode only: in passive
+    /// mode the audit daemon owns these settings).
+    public var backlogLimit: UInt32 = 8192
+    /// How long (ms) a process waits for room in the kernel queue before its
+    /// record is dropped and counted as lost.
+    public var backlogWaitTime: UInt32 = 60_000
+    public var batchEvents = 4096
+    /// The socket's receive buffer: what a passive collector can fall behind by.
+    public var receiveBufferBytes = 16 << 20
+    public var version: String
+    /// SQLite page cache of a collector's store connections (KiB).
+    public static let cacheKiB = 16_384
+
+    public init(storePath: String, version: String) {
+        self.storePath = storePath
+        self.version = version
+    }
+}

@@ -1,0 +1,138 @@
+import AuditRecords
+import AuditRules
+import AuditStore
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `auditqd` on the kernel audit socket: chooses primary or passive mode,
+/// loads rule packs (primary), receives records, groups them with auparse,
+/// commits them in batches, and keeps the ledger — start and stop, the rule
+/// set, kernel `lost` rises, socket overruns, serial gaps — until SIGTERM or
+/// SIGINT. SIGHUP reloads the rules.
+public final class KernelCollector {
+    public static let source = "kernel"
+    private let config: CollectorConfiguration
+    private let logger: Logger
+    private let signals: SignalWatcher
+
+    public init(config: CollectorConfiguration, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        // Before any thread starts, so every thread inherits the blocked set.
+        signals = try SignalWatcher()
+    }
+
+    /// Collects until a stop signal; returns what the run counted.
+    public func run() throws -> Ledger.Stop {
+        let store = try EventStore(path: config.storePath, access: .write, cacheKiB: CollectorConfiguration.cacheKiB)
+        let control = try KernelAuditControl()
+        let found = try control.status()
+        let mode = try chooseMode(found)
+
+        var enabledByUs = false
+        let socket: AuditSocket
+        if mode == .primary {
+            try control.setBacklogLimit(config.backlogLimit)
+            try control.setBacklogWaitTime(config.backlogWaitTime)
+            socket = try AuditSocket(mode: .primary, receiveBufferBytes: config.receiveBufferBytes)
+            if found.enabled == 0 {
+                try control.setEnabled(1)
+                enabledByUs = true
+            }
+        } else {
+            socket = try AuditSocket(mode: .passive, receiveBufferBytes: config.receiveBufferBytes)
+        }
+
+        var options = LoadOptions()
+        options.allowImmutable = config.allowImmutableRules
+        options.allowPanic = config.allowPanicRules
+        var rules = RuleKeeper(paths: config.rules, options: options, logger: logger)
+        do {
+            let previous = try Ledger.lastRun(store, source: Self.source)
+            let gapFloor = try Ledger.lastSerial(store, node: "", sinceMs: HostFacts.bootTimeMs)
+            let ingest = try LiveIngest(writer: EventWriter(store: store), source: Self.source, dropsEndOfEvent: true,
+                                        batchEvents: config.batchEvents, gapFloor: gapFloor)
+            if let previous, !previous.stopped {
+                let pid = previous.start.decode(Ledger.Start.self)?.pid ?? 0
+                ingest.record(CoverageRow(kind: CoverageRow.uncleanStopKind, source: Self.source,
+                                          firstTimeMs: previous.start.recordedMs, lastTimeMs: Clock.wallMs(),
+                                          detail: "collector pid \(pid) ended without a stop row (killed or crashed)"))
+                logger.warning("the previous collector (pid \(pid)) did not stop cleanly; records it had not committed are lost and the ledger says so")
+            }
+            let start = Ledger.Start(version: config.version, bootID: HostFacts.bootID, kernel: HostFacts.kernelRelease,
+                                     mode: mode.rawValue, pid: getpid(), lostAtStart: found.lost,
+                                     backlogLimit: mode == .primary ? config.backlogLimit : found.backlogLimit,
+                                     backlogWaitTime: mode == .primary ? config.backlogWaitTime : found.backlogWaitTime)
+            ingest.record(CoverageRow(kind: CoverageRow.collectorStartKind, source: Self.source,
+                                      firstTimeMs: Clock.wallMs(), detail: Ledger.encode(start)))
+            try ingest.commit()
+
+            if mode == .primary { try rules.load(into: ingest) }
+            logger.info("collecting in \(mode.rawValue) mode into \(config.storePath)\(mode == .primary ? " (registered as the audit daemon, pid \(getpid()))" : " (beside audit daemon pid \(found.pid))"); \(rules.summary)")
+
+            var loop = ReceiveLoop(socket: socket, control: control, ingest: ingest, lost: found.lost, logger: logger)
+            var reason = "stopped"
+            running: while true {
+                try loop.wait(signals: signals)
+                for signal in signals.take() {
+                    switch signal {
+                    case .stop(let number):
+                        reason = "stopped by signal \(number == SIGTERM ? "SIGTERM" : number == SIGINT ? "SIGINT" : "\(number)")"
+                        break running
+                    case .reload:
+                        if mode == .primary { rules.reload(into: ingest) } else { logger.info("SIGHUP: passive mode loads no rules") }
+                    }
+                }
+                try loop.drain()
+                try ingest.tick()
+                try loop.pollLostIfDue()
+            }
+
+            // Stop: rule removal and the flag change come back as CONFIG_CHANGE
+            // records, which are drained and stored before the last commit.
+            if mode == .primary && !config.keepRules { rules.remove() }
+            if enabledByUs { try? control.setEnabled(0) }
+            try loop.drainFinal()
+            try loop.pollLost()
+            let stop = try ingest.finish { counters in
+                let stop = Ledger.Stop(records: counters.records, events: counters.events, kernelLost: loop.kernelLost,
+                                       socketOverruns: loop.overruns, missingSerials: counters.missingSerials, reason: reason)
+                return (stop, [CoverageRow(kind: CoverageRow.collectorStopKind, source: Self.source, lastTimeMs: Clock.wallMs(),
+                                           count: Int64(counters.events), detail: Ledger.encode(stop))])
+            }
+            if mode == .primary {
+                do { try control.unregisterDaemon() } catch { logger.warning("unregistering as the audit daemon: \(error)") }
+            }
+            logger.info("\(reason): \(stop.events) events (\(ingest.stored) new in the store), lost \(stop.kernelLost) in the kernel, \(stop.socketOverruns) socket overruns, \(stop.missingSerials) missing serials")
+            return stop
+        } catch {
+            // A failed run leaves the kernel as a clean stop would: its rules
+            // removed, the enabled flag back, no audit daemon registered.
+            if mode == .primary {
+                if !config.keepRules { rules.remove() }
+                if enabledByUs { try? control.setEnabled(0) }
+                try? control.unregisterDaemon()
+            }
+            throw error
+        }
+    }
+
+    private func chooseMode(_ status: KernelAuditStatus) throws -> AuditSocket.Mode {
+        let daemon = status.pid != 0 && Int32(bitPattern: status.pid) != getpid() && kill(Int32(bitPattern: status.pid), 0) == 0
+        switch config.mode {
+        case .primary? where daemon:
+            throw CollectorError("an audit daemon (pid \(status.pid)) holds the kernel audit socket; stop it or use --mode passive")
+        case let mode?:
+            return mode
+        case nil:
+            return daemon ? .passive : .primary
+        }
+    }
+}
+
+public struct CollectorError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,118 @@
+import AuditRecords
+import AuditStore
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads the audit socket into the ingest path: each record becomes the line
+/// auditd writes for it in `log_format = RAW` (`type=NAME msg=audit(…): …`),
+/// many lines per parser call. Counts socket overruns and polls the kernel's
+/// `lost` counter, turning both into ledger rows.
+struct ReceiveLoop {
+    let socket: AuditSocket
+    let control: KernelAuditControl
+    let ingest: LiveIngest
+    let logger: Logger
+    private var lines: [UInt8] = []
+    private var lastLost: UInt32
+    private var lastLostPoll = Clock.monotonicMs()
+    private var lastRecordMs: Int64 = 0
+    private(set) var kernelLost: Int64 = 0
+    private(set) var overruns: Int64 = 0
+    /// Records read per drain before the timers get a turn.
+    static let drainLimit = 2048
+
+    init(socket: AuditSocket, control: KernelAuditControl, ingest: LiveIngest, lost: UInt32, logger: Logger) {
+        self.socket = socket
+        self.control = control
+        self.ingest = ingest
+        self.lastLost = lost
+        self.logger = logger
+        lines.reserveCapacity(1 << 20)
+    }
+
+    /// Sleeps until records, a signal, or the next timer. With nothing
+    /// pending the only timer is the `lost` poll every 10 s.
+    mutating func wait(signals: SignalWatcher) throws {
+        let now = Clock.monotonicMs()
+        let active = now - lastRecordMs < 5000
+        var due = lastLostPoll + (active ? 1000 : 10_000)
+        if let deadline = ingest.nextDeadline { due = min(due, deadline) }
+        var fds = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
+        let rc = poll(&fds, 2, Int32(clamping: max(0, due - now)))
+        if rc < 0 && errno != EINTR { throw AuditSocketError("poll", errno: errno) }
+    }
+
+    mutating func drain() throws {
+        var overrunsNow: Int64 = 0
+        reading: for _ in 0..<Self.drainLimit {
+            switch try socket.receive() {
+            case .record(let type, let body): append(type: type, body: body)
+            case .control: continue
+            case .overrun: overrunsNow += 1
+            case .empty: break reading
+            }
+        }
+        if overrunsNow > 0 {
+            overruns += overrunsNow
+            logger.warning("audit socket overrun (ENOBUFS): the kernel dropped records for this socket")
+            ingest.record(CoverageRow(kind: CoverageRow.socketOverrunKind, source: KernelCollector.source,
+                                      firstTimeMs: Clock.wallMs(), count: overrunsNow,
+                                      detail: "ENOBUFS on the \(socket.mode.rawValue) audit socket"))
+        }
+        if !lines.isEmpty {
+            lastRecordMs = Clock.monotonicMs()
+            try lines.withUnsafeBytes { try ingest.consume($0) }
+            lines.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// At stop: reads until the socket has been quiet for 50 ms.
+    mutating func drainFinal() throws {
+        var quietSince = Clock.monotonicMs()
+        while Clock.monotonicMs() - quietSince < 50 {
+            var fd = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&fd, 1, 10) > 0 {
+                try drain()
+                quietSince = Clock.monotonicMs()
+            }
+        }
+    }
+
+    mutating func pollLostIfDue() throws {
+        let now = Clock.monotonicMs()
+        let interval: Int64 = now - lastRecordMs < 5000 ? 1000 : 10_000
+        if now - lastLostPoll >= interval { try pollLost() }
+    }
+
+    /// Reads the kernel's `lost` counter; a rise becomes a ledger row.
+    mutating func pollLost() throws {
+        lastLostPoll = Clock.monotonicMs()
+        let status = try control.status()
+        guard status.lost != lastLost else { return }
+        let delta = status.lostSince(lastLost)
+        kernelLost += delta
+        logger.warning("the kernel lost \(delta) audit record(s) (lost counter \(lastLost) → \(status.lost), backlog \(status.backlog)/\(status.backlogLimit))")
+        ingest.record(CoverageRow(kind: CoverageRow.kernelLostKind, source: KernelCollector.source,
+                                  firstTimeMs: Clock.wallMs(), count: delta,
+                                  detail: "kernel lost counter \(lastLost) → \(status.lost); backlog \(status.backlog) of \(status.backlogLimit)"))
+        lastLost = status.lost
+    }
+
+    private static let typePrefix = Array("type=".utf8)
+    private static let msgPrefix = Array(" msg=".utf8)
+
+    /// `type=NAME msg=BODY\n`; a NUL or newline inside the body (never sent
+    /// by a sane kernel) becomes a space so one record stays one line.
+    private mutating func append(type: Int32, body: UnsafeRawBufferPointer) {
+        lines.append(contentsOf: Self.typePrefix)
+        lines.append(contentsOf: AuditNames.recordType(type).utf8)
+        lines.append(contentsOf: Self.msgPrefix)
+        for byte in body.bindMemory(to: UInt8.self) {
+            lines.append(byte == 0 || byte == 0x0A ? 0x20 : byte)
+        }
+        lines.append(0x0A)
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import AuditCollector
+import AuditStore
+import Foundation
+import Logging
+
+@main
+struct AuditqdCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auditqd",
+        abstract: "Collect Linux audit events into an auditq store.",
+        discussion: """
+        From the kernel audit socket (the default), from auditd's plugin stream (--plugin) or from a growing \
+        audit.log (--follow FILE). On the socket it runs in primary mode when no audit daemon is registered \
+        (it becomes the audit daemon and loads the rule packs) and in passive mode beside a running auditd \
+        (it reads the kernel's multicast copy of every record and loads no rules). SIGTERM or SIGINT stops it \
+        after committing everything received; SIGHUP reloads the rules. `auditq status` shows what it did.
+        """,
+        version: AuditqdVersion.string)
+
+    @Option(name: .long, help: ArgumentHelp("The store file (default: $AUDITQ_STORE, else /var/lib/auditq/auditq.db as root, ./auditq.db otherwise).", valueName: "path"))
+    var store: String?
+
+    @Option(name: .long, help: ArgumentHelp("primary, passive or auto: primary when no audit daemon is registered.", valueName: "mode"))
+    var mode: ModeChoice = .auto
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Rule file or directory to load in primary mode; repeatable (default: $AUDITQ_RULES, else /etc/auditq/rules.d, else ./audit_rules).", valueName: "path"))
+    var rules: [String] = []
+
+    @Flag(name: .long, help: "Load no rules.")
+    var noRules = false
+
+    @Flag(name: .long, help: "Leave the loaded rules in the kernel at exit (by default the rules this run added are removed).")
+    var keepRules = false
+
+    @Option(name: .long, help: ArgumentHelp("Kernel backlog limit set in primary mode.", valueName: "records"))
+    var backlogLimit: UInt32 = 8192
+
+    @Option(name: .long, help: ArgumentHelp("Kernel backlog wait time set in primary mode.", valueName: "ms"))
+    var backlogWaitTime: UInt32 = 60_000
+
+    @Option(name: .long, help: ArgumentHelp("Most events in one committed batch (a batch is committed at least every 100 ms).", valueName: "n"))
+    var batchEvents: Int = 4096
+
+    @Flag(name: .long, help: "Allow rule files to make the audit configuration immutable (-e 2) until reboot.")
+    var allowImmutableRules = false
+
+    @Flag(name: .long, help: "Allow rule files to set failure mode 2 (kernel panic when records are lost).")
+    var allowPanicRules = false
+
+    @Flag(name: .long, help: "Run as an auditd plugin: read auditd's event stream (plugin format = string) on standard input until auditd closes it (tools/auditd-plugin/auditq.conf).")
+    var plugin = false
+
+    @Option(name: .long, help: ArgumentHelp("Follow a growing audit.log across rotations, resuming where the last run stopped (read access is enough).", valueName: "file"))
+    var follow: String?
+
+    enum ModeChoice: String, ExpressibleByArgument, CaseIterable { case auto, primary, passive }
+
+    /// Like ArgumentParser's main, but a usage error is one line on stderr.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Self.exit(withError: code)
+        } catch {
+            let code = exitCode(for: error)
+            guard code != .success else { Self.exit(withError: error) }
+            let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+            FileHandle.standardError.write(Data("auditqd: \(trimmed) (see 'auditqd --help')\n".utf8))
+            Self.exit(withError: ExitCode(code.rawValue))
+        }
+    }
+
+    func validate() throws {
+        if plugin && follow != nil { throw ValidationError("--plugin and --follow exclude each other") }
+        if plugin || follow != nil {
+            let what = plugin ? "--plugin" : "--follow"
+            if mode != .auto { throw ValidationError("\(what) and --mode exclude each other (--mode is for the kernel audit socket)") }
+            if !rules.isEmpty || noRules || keepRules {
+                throw ValidationError("\(what) loads no rules: --rules, --no-rules and --keep-rules are for the kernel audit socket")
+            }
+        }
+        if noRules && !rules.isEmpty { throw ValidationError("--rules and --no-rules exclude each other") }
+        if batchEvents < 1 || batchEvents > 65_536 { throw ValidationError("--batch-events must be 1…65536") }
+        if backlogLimit == 0 { throw ValidationError("--backlog-limit must be at least 1") }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "auditqd")
+        logger.logLevel = .info
+        var config = CollectorConfiguration(storePath: StorePath.resolve(store), version: AuditqdVersion.string)
+        config.mode = mode == .auto ? nil : AuditSocket.Mode(rawValue: mode.rawValue)
+        config.rules = noRules ? [] : (rules.isEmpty ? Self.defaultRules() : rules)
+        config.keepRules = keepRules
+        config.backlogLimit = backlogLimit
+        config.backlogWaitTime = backlogWaitTime
+        config.batchEvents = batchEvents
+        config.allowImmutableRules = allowImmutableRules
+        config.allowPanicRules = allowPanicRules
+        do {
+            if plugin {
+                _ = try PluginCollector(config: config, logger: logger).run()
+                return
+            }
+            if let follow {
+                _ = try FollowCollector(path: follow, config: config, logger: logger).run()
+                return
+            }
+            guard geteuid() == 0 else {
+                throw CollectorFailure.exit("the kernel audit socket needs root (CAP_AUDIT_CONTROL, CAP_AUDIT_READ)", code: 77)
+            }
+            let collector = try KernelCollector(config: config, logger: logger)
+            _ = try collector.run()
+        } catch let e as FollowFileError {
+            let code: Int32 = [EACCES, EPERM].contains(e.errno) ? 77 : [ENOENT, ENOTDIR].contains(e.errno) ? 66 : 74
+            throw CollectorFailure.exit(e.description, code: code)
+        } catch {
+            throw CollectorFailure.exit(error)
+        }
+    }
+
+    /// $AUDITQ_RULES, /etc/auditq/rules.d, or ./audit_rules when it holds rule files.
+    static func defaultRules() -> [String] {
+        if let env = ProcessInfo.processInfo.environment["AUDITQ_RULES"], !env.isEmpty { return [env] }
+        let fm = FileManager.default
+        for dir in ["/etc/auditq/rules.d", "audit_rules"] {
+            let names = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
+            if names.contains(where: { $0.hasSuffix(".rules") }) { return [dir] }
+        }
+        return []
+    }
+}
+
+enum AuditqdVersion {
+    static let string = "0.2.0"
+}
