@@ -57,18 +57,10 @@ public final class FollowCollector {
         let cursor = try FollowCursor.last(in: store, source: source)
         let ingest = try LiveIngest(writer: EventWriter(store: store), source: source, dropsEndOfEvent: false,
                                     batchEvents: config.batchEvents)
-        if let previous, !previous.stopped {
-            let pid = previous.start.decode(Ledger.Start.self)?.pid ?? 0
-            ingest.record(CoverageRow(kind: CoverageRow.uncleanStopKind, source: source,
-                                      firstTimeMs: previous.start.recordedMs, lastTimeMs: Clock.wallMs(),
-                                      detail: "collector pid \(pid) ended without a stop row (killed or crashed); reading resumes at its last committed cursor"))
-            logger.warning("the previous follower (pid \(pid)) did not stop cleanly; resuming at its last committed cursor")
-        }
         let start = Ledger.Start(version: config.version, bootID: HostFacts.bootID, kernel: HostFacts.kernelRelease,
                                  mode: "follow", pid: getpid())
-        ingest.record(CoverageRow(kind: CoverageRow.collectorStartKind, source: source,
-                                  firstTimeMs: Clock.wallMs(), detail: Ledger.encode(start)))
-        try ingest.commit()
+        try RunLedger.begin(ingest, source: source, start: start, previous: previous,
+                            consequence: "reading resumes at its last committed cursor", logger: logger)
 
         var map = StreamMap()
         var recorded = cursor
@@ -151,8 +143,8 @@ public final class FollowCollector {
             }
             for signal in signals.take() {
                 switch signal {
-                case .stop(let number):
-                    reason = "stopped by signal \(number == SIGTERM ? "SIGTERM" : number == SIGINT ? "SIGINT" : "\(number)")"
+                case .stop:
+                    reason = signal.stopReason
                     break running
                 case .reload:
                     logger.info("SIGHUP: nothing to reload when following a file")
@@ -171,12 +163,7 @@ public final class FollowCollector {
 
         // Stop: the cursor stands before what auparse still holds; nothing is stored in part.
         recordCursor(force: true)
-        let stop = try ingest.finish(flushParser: false) { counters in
-            let stop = Ledger.Stop(records: counters.records, events: counters.events, kernelLost: 0,
-                                   socketOverruns: 0, missingSerials: counters.missingSerials, reason: reason)
-            return (stop, [CoverageRow(kind: CoverageRow.collectorStopKind, source: source, lastTimeMs: Clock.wallMs(),
-                                       count: Int64(counters.events), detail: Ledger.encode(stop))])
-        }
+        let stop = try RunLedger.finish(ingest, source: source, reason: reason, flushParser: false)
         let at = recorded.map { " (cursor: \($0.file) byte \($0.offset))" } ?? ""
         logger.info("\(reason): \(stop.events) events read (\(ingest.stored) new in the store), \(skipped) line(s) passed over\(at)")
         return stop

@@ -54,20 +54,12 @@ public final class KernelCollector {
             let gapFloor = try Ledger.lastSerial(store, node: "", sinceMs: HostFacts.bootTimeMs)
             let ingest = try LiveIngest(writer: EventWriter(store: store), source: Self.source, dropsEndOfEvent: true,
                                         batchEvents: config.batchEvents, gapFloor: gapFloor)
-            if let previous, !previous.stopped {
-                let pid = previous.start.decode(Ledger.Start.self)?.pid ?? 0
-                ingest.record(CoverageRow(kind: CoverageRow.uncleanStopKind, source: Self.source,
-                                          firstTimeMs: previous.start.recordedMs, lastTimeMs: Clock.wallMs(),
-                                          detail: "collector pid \(pid) ended without a stop row (killed or crashed)"))
-                logger.warning("the previous collector (pid \(pid)) did not stop cleanly; records it had not committed are lost and the ledger says so")
-            }
             let start = Ledger.Start(version: config.version, bootID: HostFacts.bootID, kernel: HostFacts.kernelRelease,
                                      mode: mode.rawValue, pid: getpid(), lostAtStart: found.lost,
                                      backlogLimit: mode == .primary ? config.backlogLimit : found.backlogLimit,
                                      backlogWaitTime: mode == .primary ? config.backlogWaitTime : found.backlogWaitTime)
-            ingest.record(CoverageRow(kind: CoverageRow.collectorStartKind, source: Self.source,
-                                      firstTimeMs: Clock.wallMs(), detail: Ledger.encode(start)))
-            try ingest.commit()
+            try RunLedger.begin(ingest, source: Self.source, start: start, previous: previous,
+                                consequence: "records it had not committed are lost and the ledger says so", logger: logger)
 
             if mode == .primary { try rules.load(into: ingest) }
             logger.info("collecting in \(mode.rawValue) mode into \(config.storePath)\(mode == .primary ? " (registered as the audit daemon, pid \(getpid()))" : " (beside audit daemon pid \(found.pid))"); \(rules.summary)")
@@ -78,8 +70,8 @@ public final class KernelCollector {
                 try loop.wait(signals: signals)
                 for signal in signals.take() {
                     switch signal {
-                    case .stop(let number):
-                        reason = "stopped by signal \(number == SIGTERM ? "SIGTERM" : number == SIGINT ? "SIGINT" : "\(number)")"
+                    case .stop:
+                        reason = signal.stopReason
                         break running
                     case .reload:
                         if mode == .primary { rules.reload(into: ingest) } else { logger.info("SIGHUP: passive mode loads no rules") }
@@ -96,12 +88,8 @@ public final class KernelCollector {
             if enabledByUs { try? control.setEnabled(0) }
             try loop.drainFinal()
             try loop.pollLost()
-            let stop = try ingest.finish { counters in
-                let stop = Ledger.Stop(records: counters.records, events: counters.events, kernelLost: loop.kernelLost,
-                                       socketOverruns: loop.overruns, missingSerials: counters.missingSerials, reason: reason)
-                return (stop, [CoverageRow(kind: CoverageRow.collectorStopKind, source: Self.source, lastTimeMs: Clock.wallMs(),
-                                           count: Int64(counters.events), detail: Ledger.encode(stop))])
-            }
+            let stop = try RunLedger.finish(ingest, source: Self.source, reason: reason,
+                                            kernelLost: loop.kernelLost, socketOverruns: loop.overruns)
             if mode == .primary {
                 do { try control.unregisterDaemon() } catch { logger.warning("unregistering as the audit daemon: \(error)") }
             }

@@ -30,8 +30,6 @@ public final class LiveIngest {
     private var trackers: [String: LiveSerialTracker] = [:]
     private let gapFloor: Int64?
     public private(set) var counters = Counters()
-    /// The newest event stamp seen (wall-clock ms).
-    public private(set) var lastEventMs: Int64?
 
     public init(writer: EventWriter, source: String, dropsEndOfEvent: Bool, batchEvents: Int = 4096,
                 maxDelayMs: Int64 = 100, gapFloor: Int64? = nil) throws {
@@ -128,7 +126,6 @@ public final class LiveIngest {
         var event = parsed
         event.part = parts.next(node: event.node, timeMs: event.timeMs, serial: event.serial, types: event.recordTypes)
         counters.events += 1
-        lastEventMs = max(lastEventMs ?? event.timeMs, event.timeMs)
         if !(1200...1299).contains(event.recordTypes.first ?? 0) {
             let now = Clock.monotonicMs()
             var tracker = trackers[event.node] ?? LiveSerialTracker(floor: event.node.isEmpty ? gapFloor : nil)

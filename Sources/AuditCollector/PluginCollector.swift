@@ -49,18 +49,10 @@ public final class PluginCollector {
         let gapFloor = try Ledger.lastSerial(store, node: "", sinceMs: HostFacts.bootTimeMs)
         let ingest = try LiveIngest(writer: EventWriter(store: store), source: source, dropsEndOfEvent: true,
                                     batchEvents: config.batchEvents, gapFloor: gapFloor)
-        if let previous, !previous.stopped {
-            let pid = previous.start.decode(Ledger.Start.self)?.pid ?? 0
-            ingest.record(CoverageRow(kind: CoverageRow.uncleanStopKind, source: source,
-                                      firstTimeMs: previous.start.recordedMs, lastTimeMs: Clock.wallMs(),
-                                      detail: "collector pid \(pid) ended without a stop row (killed or crashed)"))
-            logger.warning("the previous plugin collector (pid \(pid)) did not stop cleanly; records it had not committed are lost and the ledger says so")
-        }
         let start = Ledger.Start(version: config.version, bootID: HostFacts.bootID, kernel: HostFacts.kernelRelease,
                                  mode: "plugin", pid: getpid())
-        ingest.record(CoverageRow(kind: CoverageRow.collectorStartKind, source: source,
-                                  firstTimeMs: Clock.wallMs(), detail: Ledger.encode(start)))
-        try ingest.commit()
+        try RunLedger.begin(ingest, source: source, start: start, previous: previous,
+                            consequence: "records it had not committed are lost and the ledger says so", logger: logger)
 
         let flags = fcntl(input, F_GETFL)
         if flags >= 0 { _ = fcntl(input, F_SETFL, flags | O_NONBLOCK) }
@@ -113,8 +105,8 @@ public final class PluginCollector {
             if poll(&fds, 2, timeout) < 0 && errno != EINTR { throw FollowFileError("poll", "standard input", errno: errno) }
             for signal in signals.take() {
                 switch signal {
-                case .stop(let number):
-                    reason = "stopped by signal \(number == SIGTERM ? "SIGTERM" : number == SIGINT ? "SIGINT" : "\(number)")"
+                case .stop:
+                    reason = signal.stopReason
                     break running
                 case .reload:
                     logger.info("SIGHUP: nothing to reload in plugin mode")
@@ -140,12 +132,7 @@ public final class PluginCollector {
             }
         }
         try assembler.finishInput(at: offset, emit: emit, skip: skip)
-        let stop = try ingest.finish { counters in
-            let stop = Ledger.Stop(records: counters.records, events: counters.events, kernelLost: 0,
-                                   socketOverruns: 0, missingSerials: counters.missingSerials, reason: reason)
-            return (stop, [CoverageRow(kind: CoverageRow.collectorStopKind, source: source, lastTimeMs: Clock.wallMs(),
-                                       count: Int64(counters.events), detail: Ledger.encode(stop))])
-        }
+        let stop = try RunLedger.finish(ingest, source: source, reason: reason)
         logger.info("\(reason): \(stop.events) events (\(ingest.stored) new in the store), \(skipped) line(s) passed over, \(stop.missingSerials) missing serials")
         return stop
     }

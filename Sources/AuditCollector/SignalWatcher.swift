@@ -7,7 +7,16 @@ import Glibc
 /// receive loop waits on records and signals in one poll. The signals are
 /// blocked for the whole process: create this before any other thread.
 public final class SignalWatcher {
-    public enum Signal { case stop(Int32), reload }
+    public enum Signal {
+        case stop(Int32), reload
+
+        /// "stopped by signal SIGTERM", for the log and the stop row.
+        public var stopReason: String {
+            guard case .stop(let number) = self else { return "reload" }
+            let name = number == SIGTERM ? "SIGTERM" : number == SIGINT ? "SIGINT" : "\(number)"
+            return "stopped by signal \(name)"
+        }
+    }
 
     let fd: Int32
 

@@ -42,14 +42,14 @@ public struct LoadReport: Sendable, CustomStringConvertible {
 /// Loads rule sets into the kernel through libaudit's rule API, removes
 /// them, and lists what is loaded. Owns one NETLINK_AUDIT socket.
 public final class RuleLoader {
-    private let socket: AuditSocket
+    private let socket: RuleSocket
 
     /// Needs CAP_AUDIT_CONTROL (root), even to list.
     public init() throws {
         guard audit_can_control() != 0 else {
             throw RuleError.call("audit_can_control", errno: EPERM, "needs root or CAP_AUDIT_CONTROL")
         }
-        socket = try AuditSocket()
+        socket = try RuleSocket()
     }
 
     /// Sends the set's requests in order. A line the kernel refuses stops the

@@ -156,6 +156,38 @@ final class CollectorTests: XCTestCase {
         }
     }
 
+    /// SIGHUP reloads the rule files: the old rules go, the new ones come,
+    /// and the ledger holds both rule sets; a bad file leaves them as they are.
+    func testSighupReloadsTheRules() throws {
+        try KernelAudit.exclusive {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let first = KernelAudit.uniqueKey("hup1"), second = KernelAudit.uniqueKey("hup2"), auid = Workload.auid()
+            defer { KernelAudit.removeRules(key: first); KernelAudit.removeRules(key: second) }
+            let store = dir.appendingPathComponent("s.db").path
+            let rules = try rulesFile(dir, key: first, auid: auid, syscalls: ["execve"])
+            let daemon = try AuditqdProcess(["--store", store, "--mode", "primary", "--rules", rules])
+            XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
+            func listed() throws -> String { try TestSupport.run(KernelAudit.auditctl!, ["-l"]).out }
+            XCTAssertTrue(try listed().contains(first))
+
+            _ = try rulesFile(dir, key: second, auid: auid, syscalls: ["execve", "openat"])
+            kill(daemon.pid, SIGHUP)
+            XCTAssertTrue(daemon.waitFor("SIGHUP: reloaded"), daemon.stderr)
+            XCTAssertFalse(try listed().contains(first), "the old rule is gone")
+            XCTAssertEqual(try listed().components(separatedBy: second).count - 1, 2, "both new rules are loaded")
+
+            try "-a always,exit -S nosuchcall -k \(second)\n".write(toFile: rules, atomically: true, encoding: .utf8)
+            kill(daemon.pid, SIGHUP)
+            XCTAssertTrue(daemon.waitFor("rules not reloaded"), daemon.stderr)
+            XCTAssertEqual(try listed().components(separatedBy: second).count - 1, 2, "a bad file changes nothing")
+            XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
+            XCTAssertFalse(try listed().contains(second), "the rules in force are removed at stop")
+            let status = try TestSupport.auditq(["status", "--store", store]).out
+            XCTAssertTrue(status.contains("2 rule(s) loaded"), status)
+        }
+    }
+
     /// 20k execs with the default configuration: every serial the kernel
     /// issued in the run is a stored event, nothing is lost.
     func testBurstOfExecsLosesNothing() throws {

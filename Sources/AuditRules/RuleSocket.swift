@@ -11,7 +11,7 @@ let libauditQuiet: Void = set_aumessage_mode(MSG_QUIET, DBG_NO)
 /// Requests go through libaudit, which waits for the kernel's ack; replies
 /// are read into one reply buffer the socket owns (libaudit's reply points
 /// into itself, so it must not move).
-final class AuditSocket {
+final class RuleSocket {
     private let fd: Int32
     private let reply: UnsafeMutablePointer<audit_reply>
 

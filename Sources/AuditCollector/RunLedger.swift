@@ -1,0 +1,33 @@
+import AuditStore
+import Logging
+
+/// The ledger rows every collector run writes: its start (after an unclean
+/// end of the previous run of the same source, when there was one) and its
+/// stop with the final counts.
+enum RunLedger {
+    /// Records and commits the start; `previous` is `Ledger.lastRun` for the source.
+    static func begin(_ ingest: LiveIngest, source: String, start: Ledger.Start,
+                      previous: (start: Ledger.Row, stopped: Bool)?, consequence: String, logger: Logger) throws {
+        if let previous, !previous.stopped {
+            let pid = previous.start.decode(Ledger.Start.self)?.pid ?? 0
+            ingest.record(CoverageRow(kind: CoverageRow.uncleanStopKind, source: source,
+                                      firstTimeMs: previous.start.recordedMs, lastTimeMs: Clock.wallMs(),
+                                      detail: "collector pid \(pid) ended without a stop row (killed or crashed); \(consequence)"))
+            logger.warning("the previous \(start.mode) collector (pid \(pid)) did not stop cleanly; \(consequence)")
+        }
+        ingest.record(CoverageRow(kind: CoverageRow.collectorStartKind, source: source,
+                                  firstTimeMs: Clock.wallMs(), detail: Ledger.encode(start)))
+        try ingest.commit()
+    }
+
+    /// Commits everything with the stop row made from the final counts.
+    static func finish(_ ingest: LiveIngest, source: String, reason: String, flushParser: Bool = true,
+                       kernelLost: Int64 = 0, socketOverruns: Int64 = 0) throws -> Ledger.Stop {
+        try ingest.finish(flushParser: flushParser) { counters in
+            let stop = Ledger.Stop(records: counters.records, events: counters.events, kernelLost: kernelLost,
+                                   socketOverruns: socketOverruns, missingSerials: counters.missingSerials, reason: reason)
+            return (stop, [CoverageRow(kind: CoverageRow.collectorStopKind, source: source, lastTimeMs: Clock.wallMs(),
+                                       count: Int64(counters.events), detail: Ledger.encode(stop))])
+        }
+    }
+}
