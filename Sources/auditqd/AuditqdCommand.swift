@@ -42,6 +42,9 @@ struct AuditqdCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Most events in one committed batch (a batch is committed at least every 100 ms).", valueName: "n"))
     var batchEvents: Int = 4096
 
+    @Option(name: .long, help: ArgumentHelp("Receive buffer of the audit socket: how far a passive collector may fall behind before the kernel drops records for it (ENOBUFS, counted in the ledger).", valueName: "bytes"))
+    var receiveBuffer: Int = 16 << 20
+
     @Flag(name: .long, help: "Allow rule files to make the audit configuration immutable (-e 2) until reboot.")
     var allowImmutableRules = false
 
@@ -85,6 +88,7 @@ struct AuditqdCommand: ParsableCommand {
         if noRules && !rules.isEmpty { throw ValidationError("--rules and --no-rules exclude each other") }
         if batchEvents < 1 || batchEvents > 65_536 { throw ValidationError("--batch-events must be 1…65536") }
         if backlogLimit == 0 { throw ValidationError("--backlog-limit must be at least 1") }
+        if receiveBuffer < 4096 || receiveBuffer > 1 << 30 { throw ValidationError("--receive-buffer must be 4096…1073741824") }
     }
 
     func run() throws {
@@ -98,6 +102,7 @@ struct AuditqdCommand: ParsableCommand {
         config.backlogLimit = backlogLimit
         config.backlogWaitTime = backlogWaitTime
         config.batchEvents = batchEvents
+        config.receiveBufferBytes = receiveBuffer
         config.allowImmutableRules = allowImmutableRules
         config.allowPanicRules = allowPanicRules
         do {

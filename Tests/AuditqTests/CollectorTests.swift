@@ -156,6 +156,45 @@ final class CollectorTests: XCTestCase {
         }
     }
 
+    /// A passive collector that cannot keep up loses records to ENOBUFS on
+    /// its socket (auditd still has them): the ledger counts the overrun and
+    /// names the missing serials, and status reports the gap.
+    func testSocketOverrunIsInTheLedger() throws {
+        guard TestSupport.which("auditd") != nil else { throw XCTSkip("auditd is not installed") }
+        try KernelAudit.exclusive {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let key = KernelAudit.uniqueKey("overrun"), auid = Workload.auid()
+            defer { KernelAudit.removeRules(key: key) }
+            let store = dir.appendingPathComponent("s.db").path
+            let auditd = try PrivateAuditd(dir: dir.appendingPathComponent("auditd"))
+            defer { auditd.stop() }
+            _ = try TestSupport.run(KernelAudit.auditctl!, ["-e", "1"])
+            _ = try TestSupport.run(KernelAudit.auditctl!, ["-b", "8192"])
+            let daemon = try AuditqdProcess(["--store", store, "--mode", "passive", "--receive-buffer", "4096"])
+            XCTAssertTrue(daemon.waitFor("collecting in passive mode"), daemon.stderr)
+            XCTAssertEqual(try TestSupport.run(KernelAudit.auditctl!, ["-a", "always,exit", "-F", "arch=b64", "-S", "execve",
+                                                                       "-F", "auid=\(auid)", "-k", key]).status, 0)
+            // Stopped, it reads nothing while the burst fills its small buffer.
+            kill(daemon.pid, SIGSTOP)
+            XCTAssertEqual(try Workload.run(auid: auid, "for ((i = 0; i < 500; i++)); do /bin/true; done").status, 0)
+            kill(daemon.pid, SIGCONT)
+            XCTAssertEqual(try Workload.run(auid: auid, "for ((i = 0; i < 20; i++)); do /bin/true; done").status, 0)
+            usleep(500_000)
+            XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
+            XCTAssertTrue(daemon.stderr.contains("ENOBUFS"), daemon.stderr)
+
+            let json = try TestSupport.auditq(["status", "--store", store, "--format", "json"])
+            XCTAssertEqual(json.status, 1, "status reports the loss")
+            struct Status: Decodable { var socket_overruns: Int; var missing_serials: Int; var complete: Bool }
+            let status = try JSONDecoder().decode(Status.self, from: json.stdout)
+            XCTAssertGreaterThan(status.socket_overruns, 0)
+            XCTAssertGreaterThan(status.missing_serials, 0)
+            XCTAssertFalse(status.complete)
+            try assertSerialsAccounted(store, expectGaps: true)
+        }
+    }
+
     /// SIGHUP reloads the rule files: the old rules go, the new ones come,
     /// and the ledger holds both rule sets; a bad file leaves them as they are.
     func testSighupReloadsTheRules() throws {
