@@ -61,7 +61,11 @@ public final class KernelCollector {
             try RunLedger.begin(ingest, source: Self.source, start: start, previous: previous,
                                 consequence: "records it had not committed are lost and the ledger says so", logger: logger)
 
-            if mode == .primary { try rules.load(into: ingest) }
+            if mode == .primary {
+                try rules.load(into: ingest)
+            } else if !config.rules.isEmpty {
+                logger.notice("passive mode: the audit daemon owns the rules; \(config.rules.joined(separator: " ")) not loaded")
+            }
             logger.info("collecting in \(mode.rawValue) mode into \(config.storePath)\(mode == .primary ? " (registered as the audit daemon, pid \(getpid()))" : " (beside audit daemon pid \(found.pid))"); \(rules.summary)")
 
             var loop = ReceiveLoop(socket: socket, control: control, ingest: ingest, lost: found.lost, logger: logger)

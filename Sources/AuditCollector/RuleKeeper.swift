@@ -18,7 +18,7 @@ struct RuleKeeper {
     }
 
     var summary: String {
-        guard let loaded else { return paths.isEmpty ? "no rules loaded" : "rules not loaded" }
+        guard let loaded else { return "no rules loaded" }
         return "\(loaded.ruleCount) rules from \(loaded.files.count) file(s), sha256 \(loaded.sha256.prefix(12))"
     }
 
