@@ -20,6 +20,14 @@ let package = Package(
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLinux"),
+        .systemLibrary(name: "CLibbpf", providers: [.apt(["libbpf-dev"])]),
+        // bpf_lsm/events.h, the BPF programs' event contract, imported as is.
+        .systemLibrary(name: "CBPFEvents"),
+
+        // The BPF objects (bpf_lsm/*.bpf.c), compiled by the plugin with the
+        // toolchain's clang and embedded in the binary.
+        .target(name: "BPFPrograms", plugins: ["BPFObjectsPlugin"]),
+        .plugin(name: "BPFObjectsPlugin", capability: .buildTool()),
 
         // Audit records: reading logs, grouping with libauparse, normalising events.
         .target(name: "AuditRecords", dependencies: ["CAudit", "CZlib"]),
@@ -41,9 +49,14 @@ let package = Package(
             "CAudit",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The BPF sensor: libbpf loader, ring buffer, events.h records to events.
+        .target(name: "AuditSensor", dependencies: [
+            "AuditRecords", "BPFPrograms", "CBPFEvents", "CLibbpf",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Live collection: the kernel audit socket, auditd's plugin stream, followed logs.
         .target(name: "AuditCollector", dependencies: [
-            "AuditRecords", "AuditStore", "AuditRules", "CAudit", "CLinux",
+            "AuditRecords", "AuditStore", "AuditRules", "AuditSensor", "CAudit", "CLinux",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -57,7 +70,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AuditqTests", dependencies: [
-            "AuditRecords", "AuditStore", "AuditQuery", "AuditRules", "AuditCollector",
+            "AuditRecords", "AuditStore", "AuditQuery", "AuditRules", "AuditCollector", "AuditSensor",
+            "BPFPrograms", "CBPFEvents",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]

@@ -18,6 +18,16 @@ public struct CollectorConfiguration: Sendable {
     /// record is dropped and counted as lost.
     public var backlogWaitTime: UInt32 = 60_000
     public var batchEvents = 4096
+    /// Run the BPF sensor (BPF-LSM, else the tracepoint fallback) beside audit.
+    public var sensor = true
+    /// Leave the sensor's programs attached (pinned) at exit: they keep
+    /// recording into the ring buffer until the next start reads it.
+    public var keepSensor = false
+    /// `--protect`: deny other processes writing, truncating, renaming or
+    /// unlinking the store and its WAL, and killing or tracing the collector.
+    public var protect = false
+    /// Paths whose opens the sensor reports, beside its defaults and the store.
+    public var watchPaths: [String] = []
     /// The socket's receive buffer: what a passive collector can fall behind by.
     public var receiveBufferBytes = 16 << 20
     public var version: String

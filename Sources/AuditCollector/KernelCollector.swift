@@ -1,5 +1,6 @@
 import AuditRecords
 import AuditRules
+import AuditSensor
 import AuditStore
 import Logging
 #if canImport(Glibc)
@@ -66,12 +67,19 @@ public final class KernelCollector {
             } else if !config.rules.isEmpty {
                 logger.notice("passive mode: the audit daemon owns the rules; \(config.rules.joined(separator: " ")) not loaded")
             }
+            var sensor: SensorKeeper?
+            if config.sensor {
+                let keeper = try SensorKeeper(storePath: config.storePath, extraWatches: config.watchPaths,
+                                              protect: config.protect, logger: logger)
+                ingest.record(keeper.row)
+                sensor = keeper
+            }
             logger.info("collecting in \(mode.rawValue) mode into \(config.storePath)\(mode == .primary ? " (registered as the audit daemon, pid \(getpid()))" : " (beside audit daemon pid \(found.pid))"); \(rules.summary)")
 
             var loop = ReceiveLoop(socket: socket, control: control, ingest: ingest, lost: found.lost, logger: logger)
             var reason = "stopped"
             running: while true {
-                try loop.wait(signals: signals)
+                try loop.wait(signals: signals, also: sensor?.inbox.fd)
                 for signal in signals.take() {
                     switch signal {
                     case .stop:
@@ -82,14 +90,16 @@ public final class KernelCollector {
                     }
                 }
                 try loop.drain()
+                try sensor?.drain(into: ingest)
                 try ingest.tick()
-                try loop.pollLostIfDue()
+                if try loop.pollLostIfDue() { sensor?.checkDrops(into: ingest, logger: logger) }
             }
 
             // Stop: rule removal and the flag change come back as CONFIG_CHANGE
             // records, which are drained and stored before the last commit.
             if mode == .primary && !config.keepRules { rules.remove() }
             if enabledByUs { try? control.setEnabled(0) }
+            try sensor?.stop(into: ingest, keepAttached: config.keepSensor, logger: logger)
             try loop.drainFinal()
             try loop.pollLost()
             let stop = try RunLedger.finish(ingest, source: Self.source, reason: reason,

@@ -50,6 +50,19 @@ public final class LiveIngest {
         try commitIfDue(now: Clock.monotonicMs())
     }
 
+    /// Events that need no grouping (the BPF sensor's): numbered like the
+    /// others, outside the audit serial tracking, committed with the next batch.
+    public func add(_ events: [AuditEvent]) throws {
+        for parsed in events {
+            var event = parsed
+            event.part = parts.next(node: event.node, timeMs: event.timeMs, serial: event.serial, types: event.recordTypes)
+            counters.events += 1
+            pending.append(event)
+        }
+        if pendingSince == nil && !events.isEmpty { pendingSince = Clock.monotonicMs() }
+        try commitIfDue(now: Clock.monotonicMs())
+    }
+
     /// A ledger row, committed with the next batch.
     public func record(_ row: CoverageRow) {
         pendingRows.append(row)

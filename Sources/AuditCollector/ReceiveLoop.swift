@@ -34,14 +34,15 @@ struct ReceiveLoop {
 
     /// Sleeps until records, a signal, or the next timer. With nothing
     /// pending the only timer is the `lost` poll every 10 s.
-    mutating func wait(signals: SignalWatcher) throws {
+    mutating func wait(signals: SignalWatcher, also other: Int32? = nil) throws {
         let now = Clock.monotonicMs()
         let active = now - lastRecordMs < 5000
         var due = lastLostPoll + (active ? 1000 : 10_000)
         if let deadline = ingest.nextDeadline { due = min(due, deadline) }
         var fds = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
-        let rc = poll(&fds, 2, Int32(clamping: max(0, due - now)))
+        if let other { fds.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
+        let rc = poll(&fds, nfds_t(fds.count), Int32(clamping: max(0, due - now)))
         if rc < 0 && errno != EINTR { throw AuditSocketError("poll", errno: errno) }
     }
 
@@ -81,10 +82,14 @@ struct ReceiveLoop {
         }
     }
 
-    mutating func pollLostIfDue() throws {
+    /// True when it polled (the caller checks its other counters then too).
+    @discardableResult
+    mutating func pollLostIfDue() throws -> Bool {
         let now = Clock.monotonicMs()
         let interval: Int64 = now - lastRecordMs < 5000 ? 1000 : 10_000
-        if now - lastLostPoll >= interval { try pollLost() }
+        guard now - lastLostPoll >= interval else { return false }
+        try pollLost()
+        return true
     }
 
     /// Reads the kernel's `lost` counter; a rise becomes a ledger row.

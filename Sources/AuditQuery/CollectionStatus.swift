@@ -21,7 +21,7 @@ public struct CollectionStatus: Sendable {
 
     public struct Gap: Sendable, Equatable {
         public enum Kind: String, Sendable {
-            case serials, kernelLost = "kernel_lost", overrun, notCollecting = "not_collecting"
+            case serials, kernelLost = "kernel_lost", overrun, notCollecting = "not_collecting", sensorDrop = "sensor_drop"
             case unreadLog = "unread_log", skippedLine = "skipped_line"
         }
         public var kind: Kind
@@ -40,6 +40,18 @@ public struct CollectionStatus: Sendable {
         public var files: [String]
     }
 
+    /// What the BPF sensor ran as in the latest run that started one.
+    public struct SensorState: Sendable, Decodable {
+        public struct Program: Sendable, Decodable { public var name: String; public var section: String; public var id: UInt32 }
+        public var mode: String
+        public var reason: String
+        public var bootID: String
+        public var programs: [Program]
+        public var watchedPaths: Int
+    }
+
+    public var sensor: SensorState?
+    public var sensorDrops: Int64 = 0
     public var runs: [Run] = []
     public var rules: Rules?
     public var events = 0
@@ -70,7 +82,7 @@ public struct CollectionStatus: Sendable {
             let kinds = [CoverageRow.collectorStartKind, CoverageRow.collectorStopKind, CoverageRow.uncleanStopKind,
                          CoverageRow.kernelLostKind, CoverageRow.socketOverrunKind, CoverageRow.serialGapKind,
                          CoverageRow.rulesLoadedKind, CoverageRow.importKind, CoverageRow.followGapKind,
-                         CoverageRow.skippedLineKind]
+                         CoverageRow.skippedLineKind, CoverageRow.sensorKind, CoverageRow.sensorDropKind]
             for row in try Ledger.rows(db, kinds: kinds) {
                 switch row.kind {
                 case CoverageRow.collectorStartKind:
@@ -107,6 +119,12 @@ public struct CollectionStatus: Sendable {
                                          sha256: detail?.sha256 ?? "", files: detail?.files ?? [])
                 case CoverageRow.importKind:
                     status.imports += 1
+                case CoverageRow.sensorKind:
+                    status.sensor = row.decode(SensorState.self)
+                case CoverageRow.sensorDropKind:
+                    status.sensorDrops += row.count ?? 0
+                    status.gaps.append(Gap(kind: .sensorDrop, fromMs: row.firstTimeMs, toMs: row.firstTimeMs,
+                                           count: row.count, detail: row.detail))
                 case CoverageRow.followGapKind:
                     status.gaps.append(Gap(kind: .unreadLog, fromMs: row.firstTimeMs, toMs: row.firstTimeMs, detail: row.detail))
                 case CoverageRow.skippedLineKind:

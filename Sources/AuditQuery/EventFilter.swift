@@ -27,6 +27,11 @@ public struct EventFilter: Sendable {
     public var startMs: Int64?
     public var endMs: Int64?
     public var exact = false
+    /// --source: audit, lsm, tracepoint (any of them; empty = all).
+    public var sources: Set<EventSource> = []
+    /// --hook: sensor kinds (any of them; empty = no restriction). A hook
+    /// selects sensor events only.
+    public var hooks: [SensorKinds.Kind] = []
 
     public init() {}
 
@@ -84,7 +89,59 @@ public struct EventFilter: Sendable {
             terms.append("e.types IN (SELECT id FROM text WHERE \(any))")
             args += messageTypes.map { " \($0) " }
         }
+        if let term = sourceTerm(&args) { terms.append(term) }
         let clause = terms.isEmpty ? "" : "WHERE " + terms.joined(separator: " AND ")
         return (clause, StatementArguments(args.map { $0?.databaseValue ?? .null }))
+    }
+
+    /// --source and --hook. A sensor event is one record of type 3100 + kind,
+    /// so its `types` text is that kind's name: the test is on the `types`
+    /// text id (event_types index), against the sensor kinds selected, or
+    /// against those left out when audit events are selected too.
+    private func sourceTerm(_ args: inout [DatabaseValueConvertible?]) -> String? {
+        guard !sources.isEmpty || !hooks.isEmpty else { return nil }
+        let wantAudit = (sources.isEmpty || sources.contains(.audit)) && hooks.isEmpty
+        let wanted = SensorKinds.all.filter { kind in
+            (sources.isEmpty || sources.contains(EventSource(rawValue: kind.source) ?? .audit))
+                && (hooks.isEmpty || hooks.contains(kind))
+        }
+        func ids(_ kinds: [SensorKinds.Kind]) -> String {
+            args += kinds.map(\.name)
+            return "SELECT id FROM text WHERE value IN (" + kinds.map { _ in "?" }.joined(separator: ",") + ")"
+        }
+        if wantAudit {
+            let excluded = SensorKinds.all.filter { !wanted.contains($0) }
+            return excluded.isEmpty ? nil : "e.types NOT IN (\(ids(excluded)))"
+        }
+        return wanted.isEmpty ? "0" : "e.types IN (\(ids(wanted)))"
+    }
+}
+
+/// Where an event comes from: the kernel audit subsystem, a BPF-LSM program,
+/// or the tracepoint fallback sensor.
+public enum EventSource: String, CaseIterable, Sendable, Comparable {
+    case audit, lsm, tracepoint
+
+    /// Sensor events carry one record named after their kind; everything
+    /// else (record types below 3100) is audit.
+    public init(types: [String]) {
+        if types.count == 1, let kind = SensorKinds.kind(named: types[0]) {
+            self = EventSource(rawValue: kind.source) ?? .audit
+        } else {
+            self = .audit
+        }
+    }
+
+    public static func < (a: EventSource, b: EventSource) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+extension SensorKinds {
+    /// A hook or tracepoint name (bprm_check_security, sys_enter) or a
+    /// record type name (LSM_EXEC, TP_SYSCALL): the sensor kinds it names.
+    public static func kinds(matching name: String) -> [Kind] {
+        let lower = name.lowercased(), upper = name.uppercased()
+        return all.filter { $0.hook == lower || $0.name == upper }
     }
 }

@@ -18,6 +18,8 @@ public struct EventFormatter {
     public let interpret: Bool
     let sink: OutputSink
     let reader: EventReader
+    /// seen_by in JSON: the sources that saw each event's action.
+    let correlator = Correlator()
 
     public static let csvColumns = ["id", "node", "time", "serial", "types", "syscall", "success", "exit", "pid",
                                     "ppid", "uid", "euid", "gid", "auid", "ses", "tty", "comm", "exe", "key",
@@ -71,6 +73,7 @@ public struct EventFormatter {
         int("time_ms", e.timeMs)
         int("serial", e.serial)
         o += ",\"types\":" + JSONText.array(e.types)
+        o += ",\"seen_by\":" + JSONText.array(try correlator.seenBy(e, db).map(\.rawValue))
         str("arch", e.archName)
         str("syscall", e.syscallName ?? e.syscall.map(String.init))
         int("syscall_nr", e.syscall)

@@ -10,13 +10,15 @@ public enum AuditNames {
     public static func recordType(_ type: Int32) -> String {
         lock.lock(); defer { lock.unlock() }
         if let name = typeNames[type] { return name }
-        let name = audit_msg_type_to_name(type).map { String(cString: $0) } ?? "UNKNOWN[\(type)]"
+        let name = SensorKinds.kind(recordType: type)?.name
+            ?? audit_msg_type_to_name(type).map { String(cString: $0) } ?? "UNKNOWN[\(type)]"
         typeNames[type] = name
         return name
     }
 
     public static func recordType(named name: String) -> Int32? {
         let upper = name.uppercased()
+        if let sensor = SensorKinds.kind(named: upper) { return sensor.recordType }
         let n = audit_name_to_msg_type(upper)
         if n >= 0 { return n }
         if upper.hasPrefix("UNKNOWN["), upper.hasSuffix("]") {

@@ -33,6 +33,11 @@ public struct CoverageRow: Sendable, Equatable {
     /// ENOBUFS on the audit socket: records dropped for this socket only.
     public static let socketOverrunKind = "socket_overrun"
     public static let rulesLoadedKind = "rules_loaded"
+    /// What the BPF sensor runs as in this boot (lsm, tracepoint, audit
+    /// only), why, and its programs.
+    public static let sensorKind = "sensor"
+    /// Events the BPF programs could not put in the ring buffer (full).
+    public static let sensorDropKind = "sensor_drop"
     /// Where a followed log was read up to, committed with its events.
     public static let followCursorKind = "follow_cursor"
     /// Log text a follower could not read: the file its cursor named was

@@ -4,4 +4,5 @@
    changes as readable descriptors. */
 #include <sys/signalfd.h>
 #include <sys/inotify.h>
+#include <sys/eventfd.h>
 #endif

@@ -45,6 +45,18 @@ struct AuditqdCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Receive buffer of the audit socket: how far a passive collector may fall behind before the kernel drops records for it (ENOBUFS, counted in the ledger).", valueName: "bytes"))
     var receiveBuffer: Int = 16 << 20
 
+    @Flag(name: .long, help: "Run without the BPF sensor (kernel audit records only).")
+    var noSensor = false
+
+    @Flag(name: .long, help: "Enforce: deny other processes writing, truncating, renaming or unlinking the store and its WAL, and killing or tracing auditqd (needs BPF-LSM).")
+    var protect = false
+
+    @Flag(name: .long, help: "Leave the BPF sensor's programs attached at exit (pinned under /sys/fs/bpf/auditq/), recording for the next start: a planned restart loses nothing.")
+    var keepSensor = false
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("A path whose opens the BPF sensor reports, beside identity files, sudoers, ssh keys, audit logs and the store; a trailing / watches a tree. Repeatable.", valueName: "path"))
+    var watch: [String] = []
+
     @Flag(name: .long, help: "Allow rule files to make the audit configuration immutable (-e 2) until reboot.")
     var allowImmutableRules = false
 
@@ -87,6 +99,7 @@ struct AuditqdCommand: ParsableCommand {
         }
         if noRules && !rules.isEmpty { throw ValidationError("--rules and --no-rules exclude each other") }
         if batchEvents < 1 || batchEvents > 65_536 { throw ValidationError("--batch-events must be 1…65536") }
+        if protect && noSensor { throw ValidationError("--protect needs the sensor; drop --no-sensor") }
         if backlogLimit == 0 { throw ValidationError("--backlog-limit must be at least 1") }
         if receiveBuffer < 4096 || receiveBuffer > 1 << 30 { throw ValidationError("--receive-buffer must be 4096…1073741824") }
     }
@@ -103,6 +116,10 @@ struct AuditqdCommand: ParsableCommand {
         config.backlogWaitTime = backlogWaitTime
         config.batchEvents = batchEvents
         config.receiveBufferBytes = receiveBuffer
+        config.sensor = !noSensor
+        config.keepSensor = keepSensor
+        config.protect = protect
+        config.watchPaths = watch
         config.allowImmutableRules = allowImmutableRules
         config.allowPanicRules = allowPanicRules
         do {

@@ -33,20 +33,6 @@ final class CollectorTests: XCTestCase {
         return path
     }
 
-    /// A loopback listener the workload connects to; returns its port.
-    func listener() throws -> (fd: Int32, port: Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        listen(fd, 8)
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
-    }
-
     func testPrimaryModeStoresTheWorkload() throws {
         try KernelAudit.exclusive {
             let dir = TestSupport.temporaryDirectory()
@@ -57,14 +43,14 @@ final class CollectorTests: XCTestCase {
             let rules = try rulesFile(dir, key: key, auid: auid, syscalls: ["execve", "openat", "connect"])
             let before = try KernelAudit.status()
 
-            let daemon = try AuditqdProcess(["--store", store, "--mode", "primary", "--rules", rules])
+            let daemon = try AuditqdProcess(["--store", store, "--no-sensor", "--mode", "primary", "--rules", rules])
             XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
             XCTAssertEqual(try KernelAudit.status().int("pid"), Int(daemon.pid), "auditqd is the audit daemon")
             XCTAssertEqual(try KernelAudit.status().int("backlog_limit"), 8192)
 
             let file = dir.appendingPathComponent("target.txt").path
             try "x\n".write(toFile: file, atomically: true, encoding: .utf8)
-            let (fd, port) = try listener()
+            let (fd, port) = try TestSupport.loopbackListener()
             defer { close(fd) }
             let run = try Workload.run(auid: auid, """
                 /bin/true
@@ -132,7 +118,7 @@ final class CollectorTests: XCTestCase {
             defer { auditd.stop() }
             _ = try TestSupport.run(KernelAudit.auditctl!, ["-e", "1"])
 
-            let daemon = try AuditqdProcess(["--store", store])
+            let daemon = try AuditqdProcess(["--store", store, "--no-sensor"])
             XCTAssertTrue(daemon.waitFor("collecting in passive mode"), daemon.stderr)
             XCTAssertEqual(try KernelAudit.status().int("pid"), Int(auditd.process.processIdentifier), "auditd keeps the unicast socket")
             let add = try TestSupport.run(KernelAudit.auditctl!, ["-a", "always,exit", "-F", "arch=b64", "-S", "execve,openat",
@@ -171,7 +157,7 @@ final class CollectorTests: XCTestCase {
             defer { auditd.stop() }
             _ = try TestSupport.run(KernelAudit.auditctl!, ["-e", "1"])
             _ = try TestSupport.run(KernelAudit.auditctl!, ["-b", "8192"])
-            let daemon = try AuditqdProcess(["--store", store, "--mode", "passive", "--receive-buffer", "4096"])
+            let daemon = try AuditqdProcess(["--store", store, "--no-sensor", "--mode", "passive", "--receive-buffer", "4096"])
             XCTAssertTrue(daemon.waitFor("collecting in passive mode"), daemon.stderr)
             XCTAssertEqual(try TestSupport.run(KernelAudit.auditctl!, ["-a", "always,exit", "-F", "arch=b64", "-S", "execve",
                                                                        "-F", "auid=\(auid)", "-k", key]).status, 0)
@@ -205,7 +191,7 @@ final class CollectorTests: XCTestCase {
             defer { KernelAudit.removeRules(key: first); KernelAudit.removeRules(key: second) }
             let store = dir.appendingPathComponent("s.db").path
             let rules = try rulesFile(dir, key: first, auid: auid, syscalls: ["execve"])
-            let daemon = try AuditqdProcess(["--store", store, "--mode", "primary", "--rules", rules])
+            let daemon = try AuditqdProcess(["--store", store, "--no-sensor", "--mode", "primary", "--rules", rules])
             XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
             func listed() throws -> String { try TestSupport.run(KernelAudit.auditctl!, ["-l"]).out }
             XCTAssertTrue(try listed().contains(first))
@@ -238,7 +224,7 @@ final class CollectorTests: XCTestCase {
             let store = dir.appendingPathComponent("s.db").path
             let rules = try rulesFile(dir, key: key, auid: auid, syscalls: ["execve"])
             let lostBefore = try KernelAudit.status().int("lost") ?? 0
-            let daemon = try AuditqdProcess(["--store", store, "--mode", "primary", "--rules", rules])
+            let daemon = try AuditqdProcess(["--store", store, "--no-sensor", "--mode", "primary", "--rules", rules])
             XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
             XCTAssertEqual(try Workload.run(auid: auid, "for ((i = 0; i < 20000; i++)); do /bin/true; done").status, 0)
             usleep(300_000)
@@ -262,7 +248,7 @@ final class CollectorTests: XCTestCase {
             defer { KernelAudit.removeRules(key: key) }
             let store = dir.appendingPathComponent("s.db").path
             let rules = try rulesFile(dir, key: key, auid: auid, syscalls: ["execve"])
-            let first = try AuditqdProcess(["--store", store, "--mode", "primary", "--rules", rules, "--keep-rules"])
+            let first = try AuditqdProcess(["--store", store, "--no-sensor", "--mode", "primary", "--rules", rules, "--keep-rules"])
             XCTAssertTrue(first.waitFor("collecting in primary mode"), first.stderr)
             let burst = try Workload.start(auid: auid, "for ((i = 0; i < 8000; i++)); do /bin/true; done")
             // Wait until some events are committed, then kill without warning.
@@ -270,7 +256,7 @@ final class CollectorTests: XCTestCase {
             while Date() < end, (try? events(store, ["-k", key]).count) ?? 0 < 500 { usleep(100_000) }
             first.kill9()
             usleep(300_000)
-            let second = try AuditqdProcess(["--store", store, "--mode", "primary", "--rules", rules])
+            let second = try AuditqdProcess(["--store", store, "--no-sensor", "--mode", "primary", "--rules", rules])
             XCTAssertTrue(second.waitFor("collecting in primary mode"), second.stderr)
             XCTAssertTrue(second.stderr.contains("did not stop cleanly"), second.stderr)
             burst.waitUntilExit()

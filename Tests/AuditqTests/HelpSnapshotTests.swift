@@ -7,7 +7,7 @@ final class HelpSnapshotTests: XCTestCase {
     static let folder = TestSupport.repository.appendingPathComponent("Tests/AuditqTests/Snapshots")
 
     func testHelpTexts() throws {
-        for command in [[], ["import"], ["search"], ["summary"], ["tree"], ["verify"], ["status"],
+        for command in [[], ["import"], ["search"], ["summary"], ["tree"], ["timeline"], ["verify"], ["status"],
                         ["rules"], ["rules", "load"], ["rules", "list"], ["rules", "diff"], ["auditqd"]] {
             let result = command == ["auditqd"]
                 ? try TestSupport.run(AuditqdProcess.executable, ["--help"])

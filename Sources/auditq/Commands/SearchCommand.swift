@@ -10,7 +10,10 @@ struct SearchCommand: ParsableCommand {
         abstract: "Find events with ausearch's options; print them as text, raw records, JSON lines or CSV.",
         discussion: """
         Filters combine with AND. String filters (-k, -x, -c, -f) match substrings, as ausearch does; -w \
-        makes them match whole values. Exit status 1 and '<no matches>' on stderr when nothing matches.
+        makes them match whole values. --source and --hook select events by where they come from: the \
+        kernel audit subsystem, the BPF-LSM sensor or its tracepoint fallback. JSON lines carry seen_by: \
+        the sources that saw the same action (same pid and object within 2 s). Exit status 1 and \
+        '<no matches>' on stderr when nothing matches.
         """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -51,6 +54,10 @@ struct SearchCommand: ParsableCommand {
     var serial: Int64?
     @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Node name.", valueName: "node"))
     var node: String?
+    @Option(name: .long, help: ArgumentHelp("Source(s): audit, lsm or tracepoint; repeat or comma-separate.", valueName: "source"))
+    var source: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Sensor hook or tracepoint (bprm_check_security, file_open, sys_enter, …) or its record type (LSM_EXEC, …); repeat or comma-separate.", valueName: "hook"))
+    var hook: [String] = []
     @OptionGroup var time: TimeOptions
     @Flag(name: [.customShort("w"), .customLong("word")], help: "String filters match whole values only.")
     var word = false
@@ -74,6 +81,12 @@ struct SearchCommand: ParsableCommand {
             for t in message.split(separator: ",") where AuditNames.recordType(named: String(t)) == nil {
                 throw ValidationError("unknown record type '\(t)'")
             }
+        }
+        for name in Self.list(source) where EventSource(rawValue: name.lowercased()) == nil {
+            throw ValidationError("--source: unknown source '\(name)' (audit, lsm or tracepoint)")
+        }
+        for name in Self.list(hook) where SensorKinds.kinds(matching: name).isEmpty {
+            throw ValidationError("--hook: unknown hook '\(name)' (\(Self.hookNames))")
         }
         for (flag, v) in [("-ui", uid), ("-ue", euid), ("-ul", loginuid), ("-ua", uidAll)] {
             if let v, Self.userID(v) == nil { throw ValidationError("\(flag): unknown user '\(v)'") }
@@ -101,6 +114,8 @@ struct SearchCommand: ParsableCommand {
         filter.serial = serial
         filter.node = node
         filter.exact = word
+        filter.sources = Set(Self.list(source).compactMap { EventSource(rawValue: $0.lowercased()) })
+        filter.hooks = Self.list(hook).flatMap(SensorKinds.kinds(matching:))
         let sink = OutputSink()
         var matched = 0
         do {
@@ -120,6 +135,17 @@ struct SearchCommand: ParsableCommand {
             throw Failure.exit(error)
         }
         if matched == 0 { throw Failure.exit("<no matches>", code: Failure.noMatch) }
+    }
+
+    /// Values of a repeatable option that also takes comma lists.
+    static func list(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+    }
+
+    static var hookNames: String {
+        var seen: [String] = []
+        for kind in SensorKinds.all where !seen.contains(kind.hook) { seen.append(kind.hook) }
+        return seen.joined(separator: ", ")
     }
 
     /// A number, or a user name from the passwd database, as ausearch takes them.

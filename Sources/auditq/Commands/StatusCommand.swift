@@ -74,6 +74,14 @@ enum StatusText {
         } else {
             line("rules", "none loaded by auditqd")
         }
+        if let sensor = s.sensor {
+            switch sensor.mode {
+            case "lsm": line("sensor", "lsm: \(sensor.programs.count) BPF-LSM program(s), \(sensor.watchedPaths) watched path(s)")
+            case "tracepoint": line("sensor", "tracepoint fallback: \(sensor.programs.count) program(s); BPF-LSM unavailable: \(sensor.reason)")
+            default: line("sensor", "audit only: \(sensor.reason)")
+            }
+            for p in sensor.programs { line("", "id \(p.id)  \(p.section)  \(p.name)") }
+        }
         line("events", "\(s.events) stored" + (s.lastEventMs.map { "; last event \(time($0))" } ?? ""))
         line("lost", "\(s.missingSerials) missing serial(s), kernel lost counter +\(s.kernelLost), \(s.overruns) socket overrun(s)")
         if let span = s.span {
@@ -103,6 +111,8 @@ enum StatusText {
             return "log text not read at \(time(gap.fromMs)): \(gap.detail ?? "")"
         case .skippedLine:
             return "a line that is not an audit record passed over at \(time(gap.fromMs)): \(gap.detail ?? "")"
+        case .sensorDrop:
+            return "BPF ring buffer full at \(time(gap.fromMs)): \(gap.count ?? 0) sensor event(s) dropped"
         case .notCollecting:
             let why = gap.detail.map { " (\($0))" } ?? ""
             return "not collecting from \(time(gap.fromMs)) to \(time(gap.toMs))\(why)"
@@ -142,6 +152,11 @@ enum StatusJSON {
             gap["first_serial"] = g.firstSerial
             gap["last_serial"] = g.lastSerial
             return gap
+        }
+        if let sensor = s.sensor {
+            o["sensor"] = ["mode": sensor.mode, "reason": sensor.reason, "boot_id": sensor.bootID, "watched_paths": sensor.watchedPaths,
+                           "programs": sensor.programs.map { ["name": $0.name, "section": $0.section, "id": $0.id] as [String: Any] }] as [String: Any]
+            o["sensor_drops"] = s.sensorDrops
         }
         if let k = kernel {
             o["kernel_status"] = ["enabled": k.enabled, "pid": k.pid, "backlog": k.backlog, "backlog_limit": k.backlogLimit,

@@ -1,0 +1,245 @@
+import AuditRecords
+import BPFPrograms
+import CBPFEvents
+import CLibbpf
+import Foundation
+import Logging
+
+/// The BPF sensor of auditqd. Tries, in order: BPF-LSM programs (when `bpf`
+/// is among the active LSMs and the kernel lets them load), the BTF
+/// tracepoint fallback, and nothing (audit only) — and says which, and why.
+/// Programs only observe. All objects share one ring buffer, polled on its
+/// own thread; decoded events go to `onEvents` on that thread.
+public final class Sensor: @unchecked Sendable {
+    public enum Mode: String, Sendable { case lsm, tracepoint, auditOnly = "audit only" }
+
+    public struct Program: Sendable, Codable, Equatable {
+        public var name: String
+        public var section: String
+        public var id: UInt32
+    }
+
+    public struct Options: Sendable {
+        /// Paths whose opens are reported (a trailing "/" watches a tree).
+        public var watchPaths: [String] = []
+        public var ringBufferBytes: UInt32 = 8 << 20
+        /// `--protect`: files no other process may write, truncate, rename or
+        /// unlink (the store and its WAL); the collector may not be killed or
+        /// traced. Empty: observe only. Needs BPF-LSM.
+        public var protectPaths: [String] = []
+        public init() {}
+    }
+
+    public private(set) var mode: Mode = .auditOnly
+    /// Why the sensor is not in LSM mode (empty when it is).
+    public private(set) var reason = ""
+    public private(set) var programs: [Program] = []
+    public private(set) var watchCount = 0
+
+    private let options: Options
+    private let logger: Logger
+    private var objects: [BPFObject] = []
+    private var links: [BPFLink] = []
+    /// The shared maps' fds (owned by `objects`, or by this type when taken over from pins).
+    private var maps: [String: Int32] = [:]
+    private var ownedMaps: [Int32] = []
+    private var ring: RingBuffer?
+    private var decoder: SensorEventDecoder
+    private let decoderLock = NSLock()
+
+    public init(options: Options, logger: Logger) {
+        self.options = options
+        self.logger = logger
+        decoder = SensorEventDecoder(wallOffsetNs: Self.wallOffsetNs())
+    }
+
+    deinit { stop() }
+
+    /// Loads and attaches what this kernel allows; never fails for lack of
+    /// BPF — `mode` and `reason` say what runs. Programs a killed collector
+    /// left pinned are taken over, not attached twice.
+    public func start(onEvents: @escaping ([AuditEvent]) -> Void) {
+        KernelFilesystems.mountIfNeeded()
+        var reasons: [String] = []
+        let lsmWhy = Self.lsmUnavailable()
+        let protect = !options.protectPaths.isEmpty
+        let lsmFamilies = BPFPrograms.lsmFamilies + (protect ? [BPFPrograms.protectFamily] : [])
+        for (candidate, families) in [(Mode.lsm, lsmFamilies), (.tracepoint, [BPFPrograms.fallbackFamily])] {
+            if candidate == .lsm, let lsmWhy { reasons.append(lsmWhy); continue }
+            let pins = SensorPins(mode: candidate.rawValue)
+            if takeOver(pins, families: families) {
+                mode = candidate
+                resumed = true
+                break
+            }
+            do {
+                try load(families: families, pins: pins)
+                mode = candidate
+                break
+            } catch {
+                reasons.append(candidate == .lsm ? "\(error)" : "tracepoint fallback: \(error)")
+                unload()
+            }
+        }
+        reason = mode == .lsm ? "" : reasons.joined(separator: "; ")
+        guard mode != .auditOnly, let fd = maps["events"] else { return }
+        do {
+            let ring = try RingBuffer(mapFD: fd) { [weak self] record in
+                guard let self else { return }
+                self.decoderLock.lock()
+                let events = self.decoder.decode(record)
+                self.decoderLock.unlock()
+                if !events.isEmpty { onEvents(events) }
+            }
+            ring.start()
+            self.ring = ring
+        } catch {
+            reason += (reason.isEmpty ? "" : "; ") + "\(error)"
+            SensorPins(mode: mode.rawValue).remove()
+            unload()
+            mode = .auditOnly
+        }
+    }
+
+    /// True when this run took over programs a previous one left attached.
+    public private(set) var resumed = false
+
+    /// Takes over a pinned set whose programs are exactly the ones this run
+    /// would attach. Anything else pinned there is removed (detached): in
+    /// particular `--protect` programs guard the previous collector's pid, so
+    /// they are never taken over.
+    private func takeOver(_ pins: SensorPins, families: [String]) -> Bool {
+        let present = pins.entries()
+        guard !present.isEmpty else { return false }
+        guard !families.contains(BPFPrograms.protectFamily) else { pins.remove(); return false }
+        var names: [String: String] = [:]
+        for family in families {
+            guard let object = try? BPFObject(name: family, elf: BPFPrograms.object(named: family)) else { return false }
+            for p in object.programs { names[p.name] = p.section }
+        }
+        let expected = Set(names.keys).union(SensorPins.sharedMaps.map(pins.mapName))
+        guard Set(present).isSubset(of: expected), let pinned = pins.open(programs: names.keys.sorted()) else {
+            pins.remove()
+            return false
+        }
+        links = pinned.links
+        maps = pinned.maps
+        ownedMaps = Array(pinned.maps.values)
+        programs = links.map { Program(name: $0.program, section: names[$0.program] ?? "", id: $0.programID) }
+        if let fd = maps["watch_paths"] { watchCount = (try? WatchPaths.fill(mapFD: fd, paths: options.watchPaths)) ?? 0 }
+        return true
+    }
+
+    /// Execs still waiting for their argv record.
+    public func flush() -> [AuditEvent] {
+        decoderLock.lock(); defer { decoderLock.unlock() }
+        return decoder.flush()
+    }
+
+    /// Records the programs could not reserve room for in the ring buffer,
+    /// summed over CPUs and kinds, since load.
+    public func reserveFailures() -> UInt64 {
+        guard let fd = maps["reserve_fails"] else { return 0 }
+        let cpus = Int(libbpf_num_possible_cpus())
+        guard cpus > 0 else { return 0 }
+        var total: UInt64 = 0
+        var key: UInt32 = 0
+        var values = [UInt64](repeating: 0, count: cpus)
+        while bpf_map_lookup_elem(fd, &key, &values) == 0 {
+            total += values.reduce(0, +)
+            key += 1
+        }
+        return total
+    }
+
+    /// Stops reading (after draining the ring). Detaches every program
+    /// unless `keepAttached`: then they stay pinned and keep recording into
+    /// the ring buffer for the next start (a planned restart leaves no gap).
+    public func stop(keepAttached: Bool = false) {
+        ring?.stop()
+        ring = nil
+        if !keepAttached && mode != .auditOnly { SensorPins(mode: mode.rawValue).remove() }
+        unload()
+    }
+
+    /// Loads every object, pins the shared maps, then attaches and pins the
+    /// links (pinning is best effort: without it a crash detaches them).
+    private func load(families: [String], pins: SensorPins) throws {
+        var shared: [String: Int32] = [:]
+        defer { maps = shared }
+        var loaded: [BPFObject] = []
+        for family in families {
+            let object = try BPFObject(name: family, elf: BPFPrograms.object(named: family))
+            for map in SensorPins.sharedMaps {
+                if let fd = shared[map] { try? object.reuse(map: map, fd: fd) }
+            }
+            if shared["events"] == nil { try? object.setMaxEntries(map: "events", options.ringBufferBytes) }
+            try object.setReadOnlyGlobal("self_tgid", UInt32(getpid()))
+            if !options.protectPaths.isEmpty { try object.setReadOnlyGlobal("enforce", 1) }
+            if let nargs = Self.bpfHookArguments() { try object.setReadOnlyGlobal("bpf_hook_nargs", nargs) }
+            try object.load()
+            for map in SensorPins.sharedMaps where shared[map] == nil {
+                if let fd = try? object.mapFD(map) { shared[map] = fd }
+            }
+            loaded.append(object)
+        }
+        objects = loaded
+        if let protect = loaded.first(where: { $0.name == BPFPrograms.protectFamily }) {
+            try ProtectedFiles.fill(mapFD: try protect.mapFD("protected_inodes"), paths: options.protectPaths)
+        }
+        var pinned = true
+        do { try pins.pin(maps: shared) } catch {
+            pinned = false
+            logger.warning("sensor: maps not pinned (\(error)); a crash would detach the programs")
+        }
+        for object in loaded {
+            let attached = try object.attachAll()
+            links += attached
+            let sections = Dictionary(object.programs.map { ($0.name, $0.section) }, uniquingKeysWith: { a, _ in a })
+            programs += attached.map { Program(name: $0.program, section: sections[$0.program] ?? "", id: $0.programID) }
+        }
+        if pinned {
+            do { try pins.pin(links: links) } catch {
+                logger.warning("sensor: programs not pinned (\(error)); a crash would detach them")
+            }
+        }
+        if let fd = shared["watch_paths"] { watchCount = try WatchPaths.fill(mapFD: fd, paths: options.watchPaths) }
+    }
+
+    private func unload() {
+        links.removeAll()
+        objects.removeAll()
+        programs.removeAll()
+        ownedMaps.forEach { close($0) }
+        ownedMaps.removeAll()
+        maps.removeAll()
+    }
+
+    /// nil when BPF-LSM can be tried, else why not.
+    static func lsmUnavailable() -> String? {
+        guard let list = try? String(contentsOfFile: "/sys/kernel/security/lsm", encoding: .utf8) else {
+            return "no /sys/kernel/security/lsm (securityfs not mounted)"
+        }
+        let active = list.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
+        return active.contains("bpf") ? nil : "bpf is not an active LSM (\(active.joined(separator: ","))); boot with lsm=…,bpf"
+    }
+
+    /// Since Linux 6.16 the `bpf` LSM hook takes a fourth argument; the
+    /// kernel's BTF says how many `bpf_lsm_bpf` has.
+    static func bpfHookArguments() -> UInt32? {
+        guard let btf = btf__load_vmlinux_btf() else { return nil }
+        defer { btf__free(btf) }
+        let id = btf__find_by_name_kind(btf, "bpf_lsm_bpf", 12 /* BTF_KIND_FUNC */)
+        guard id > 0, let function = btf__type_by_id(btf, UInt32(id)),
+              let proto = btf__type_by_id(btf, function.pointee.type) else { return nil }
+        return UInt32(btf_vlen(proto))
+    }
+
+    /// CLOCK_REALTIME − CLOCK_BOOTTIME: turns bpf_ktime_get_boot_ns into wall time.
+    static func wallOffsetNs() -> Int64 {
+        var real = timespec(), boot = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        clock_gettime(CLOCK_BOOTTIME, &boot)
+        return (Int64(real.tv_sec) - Int64(boot.tv_sec)) * 1_000_000_000 + (Int64(real.tv_nsec) - Int64(boot.tv_nsec))
+    }
+}

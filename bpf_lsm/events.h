@@ -1,0 +1,308 @@
+/* events.h — the only contract between auditq's BPF programs and userspace.
+ *
+ * Plain data only: fixed-width integers and char[N], no pointers, no
+ * bitfields, no kernel types. The BPF programs (bpf_lsm/<family>.bpf.c) and Swift
+ * (through the CBPFEvents module) include this same file; every layout is
+ * pinned below by _Static_assert and again by a Swift MemoryLayout test.
+ *
+ * Every ring-buffer record starts with struct auditq_event_header; `kind`
+ * says which payload follows (struct auditq_<kind>_event embeds the header as
+ * its first member). Enum values are fixed and never renumbered: new kinds
+ * take new numbers, retired ones stay reserved.
+ *
+ * Strings are NUL-terminated within their array unless the array is full
+ * (then AUDITQ_FLAG_TRUNCATED is set in the header's flags).
+ */
+#ifndef AUDITQ_EVENTS_H
+#define AUDITQ_EVENTS_H
+
+#ifdef __bpf__
+/* BPF side: vmlinux.h (or the hand-made subset in include/) has the types. */
+#else
+#include <linux/types.h> /* __u8 … __u64, __s32, __s64, as the UAPI headers and libbpf use */
+#endif
+
+#define AUDITQ_COMM_LEN 16
+#define AUDITQ_PATH_LEN 256
+#define AUDITQ_ARG_LEN 128
+#define AUDITQ_NAME_LEN 64
+
+/* Which hook or tracepoint produced the event. Fixed values. */
+enum auditq_event_kind {
+    /* BPF-LSM hooks (source AUDITQ_SOURCE_LSM) */
+    AUDITQ_EV_EXEC = 1,              /* bprm_check_security */
+    AUDITQ_EV_FILE_OPEN = 2,         /* file_open, watched paths only */
+    AUDITQ_EV_SOCKET_CONNECT = 3,    /* socket_connect */
+    AUDITQ_EV_KERNEL_READ_FILE = 4,  /* kernel_read_file */
+    AUDITQ_EV_KERNEL_LOAD_DATA = 5,  /* kernel_load_data */
+    AUDITQ_EV_BPF = 6,               /* bpf (the bpf(2) syscall) */
+    AUDITQ_EV_PTRACE = 7,            /* ptrace_access_check */
+    AUDITQ_EV_SETUID = 8,            /* task_fix_setuid */
+    AUDITQ_EV_MOUNT = 9,             /* sb_mount */
+    AUDITQ_EV_UNLINK = 10,           /* path_unlink */
+    AUDITQ_EV_CHMOD = 11,            /* path_chmod */
+    AUDITQ_EV_KILL = 12,             /* task_kill */
+    AUDITQ_EV_EXEC_ARGV = 13,        /* bprm_committed_creds: argv[0] of the new image */
+    AUDITQ_EV_TRUNCATE = 14,         /* path_truncate (protect.bpf.c: protected files only) */
+    AUDITQ_EV_RENAME = 15,           /* path_rename (protect.bpf.c: protected files only) */
+
+    /* Tracepoint fallback (source AUDITQ_SOURCE_TRACEPOINT) */
+    AUDITQ_EV_PROC_EXEC = 64,        /* tp_btf/sched_process_exec */
+    AUDITQ_EV_PROC_EXIT = 65,        /* tp_btf/sched_process_exit */
+    AUDITQ_EV_PROC_FORK = 66,        /* tp_btf/sched_process_fork */
+    AUDITQ_EV_SYSCALL = 67,          /* raw_tp/sys_enter, filtered syscalls */
+};
+
+enum auditq_event_source {
+    AUDITQ_SOURCE_LSM = 1,
+    AUDITQ_SOURCE_TRACEPOINT = 2,
+};
+
+/* auditq_event_header.flags */
+enum auditq_event_flags {
+    AUDITQ_FLAG_TRUNCATED = 1,       /* a string or path did not fit */
+    AUDITQ_FLAG_INTERP = 2,          /* exec: an interpreter pass (script, binfmt_misc) */
+    AUDITQ_FLAG_PATH_PARTIAL = 4,    /* path walk stopped early (too deep) */
+    AUDITQ_FLAG_PROTECTED = 8,       /* protect.bpf.c: the action touched a protected object
+                                      * (the store, its WAL, the collector); ret = -EPERM
+                                      * when it was denied, ret = 0 when enforce = 0 */
+};
+
+struct auditq_event_header {
+    __u16 kind;        /* enum auditq_event_kind */
+    __u8 source;       /* enum auditq_event_source */
+    __u8 flags;        /* enum auditq_event_flags, or-ed */
+    __u32 size;        /* size of the whole record in bytes */
+    __u64 boot_ns;     /* bpf_ktime_get_boot_ns() */
+    __u64 cgroup_id;   /* bpf_get_current_cgroup_id() */
+    __u32 pid;         /* kernel task id (thread id; audit's pid for a single-threaded process) */
+    __u32 tgid;        /* process id: what userspace and audit call pid */
+    __u32 ppid;        /* real parent's tgid */
+    __u32 uid;
+    __u32 euid;
+    __u32 loginuid;    /* audit loginuid, (u32)-1 when unset */
+    __u32 sessionid;   /* audit session id, (u32)-1 when unset */
+    __s32 ret;         /* LSM: the verdict the hook was given; tracepoints: 0 */
+    char comm[AUDITQ_COMM_LEN];
+};
+
+/* AUDITQ_EV_EXEC, AUDITQ_EV_EXEC_ARGV, AUDITQ_EV_PROC_EXEC */
+struct auditq_exec_event {
+    struct auditq_event_header h;
+    __u32 argc;
+    __u32 old_pid;              /* PROC_EXEC: the pid before exec (de_thread) */
+    char path[AUDITQ_PATH_LEN]; /* file executed (this pass's file for interpreters) */
+    char argv0[AUDITQ_ARG_LEN]; /* EXEC_ARGV and PROC_EXEC only; empty in EXEC */
+};
+
+/* AUDITQ_EV_FILE_OPEN */
+struct auditq_file_open_event {
+    struct auditq_event_header h;
+    __u32 flags;               /* file->f_flags (O_*) */
+    __u32 mode;                /* file->f_mode (FMODE_*) */
+    __u32 watch_id;            /* auditq_watch_value.id of the matching entry */
+    __u32 _pad;
+    char path[AUDITQ_PATH_LEN];
+};
+
+/* AUDITQ_EV_SOCKET_CONNECT */
+struct auditq_connect_event {
+    struct auditq_event_header h;
+    __u16 family;              /* AF_INET, AF_INET6, AF_UNIX, ... */
+    __u16 port;                /* host byte order */
+    __u32 _pad;
+    __u8 addr[16];             /* AF_INET: first 4 bytes; AF_INET6: all 16 (network order) */
+};
+
+/* AUDITQ_EV_KERNEL_READ_FILE, AUDITQ_EV_KERNEL_LOAD_DATA */
+struct auditq_kernel_load_event {
+    struct auditq_event_header h;
+    __u32 id;                  /* enum kernel_read_file_id / kernel_load_data_id */
+    __u32 contents;            /* the hook's `contents` argument */
+    char path[AUDITQ_PATH_LEN];/* read_file only; empty for load_data */
+};
+
+/* AUDITQ_EV_BPF */
+struct auditq_bpf_event {
+    struct auditq_event_header h;
+    __s32 cmd;                 /* BPF_PROG_LOAD, BPF_MAP_CREATE, ... */
+    __u32 type;                /* prog_type (PROG_LOAD) or map_type (MAP_CREATE), else 0 */
+};
+
+/* AUDITQ_EV_PTRACE */
+struct auditq_ptrace_event {
+    struct auditq_event_header h;
+    __u32 mode;                /* PTRACE_MODE_* */
+    __u32 target_pid;          /* target's tgid */
+    char target_comm[AUDITQ_COMM_LEN];
+};
+
+/* AUDITQ_EV_SETUID */
+struct auditq_setuid_event {
+    struct auditq_event_header h;
+    __u32 old_uid;
+    __u32 old_euid;
+    __u32 new_uid;
+    __u32 new_euid;
+    __s32 op_flags;            /* LSM_SETID_* */
+    __u32 _pad;
+};
+
+/* AUDITQ_EV_MOUNT */
+struct auditq_mount_event {
+    struct auditq_event_header h;
+    __u64 mount_flags;         /* MS_* */
+    char dev_name[AUDITQ_NAME_LEN];
+    char fs_type[AUDITQ_NAME_LEN];
+    char path[AUDITQ_PATH_LEN];
+};
+
+/* AUDITQ_EV_UNLINK, AUDITQ_EV_CHMOD */
+struct auditq_path_event {
+    struct auditq_event_header h;
+    __u32 mode;                /* CHMOD: the new mode; UNLINK: 0 */
+    __u32 _pad;
+    char path[AUDITQ_PATH_LEN];
+};
+
+/* AUDITQ_EV_KILL */
+struct auditq_kill_event {
+    struct auditq_event_header h;
+    __s32 sig;
+    __u32 target_pid;          /* target's tgid */
+    char target_comm[AUDITQ_COMM_LEN];
+};
+
+/* AUDITQ_EV_RENAME (protect.bpf.c). AUDITQ_EV_TRUNCATE uses
+ * struct auditq_path_event (mode 0). */
+struct auditq_rename_event {
+    struct auditq_event_header h;
+    __u32 rename_flags;        /* RENAME_NOREPLACE, RENAME_EXCHANGE, ... */
+    __u32 _pad;
+    char old_path[AUDITQ_PATH_LEN];
+    char new_path[AUDITQ_PATH_LEN];
+};
+
+/* AUDITQ_EV_PROC_EXIT, AUDITQ_EV_PROC_FORK */
+struct auditq_proc_event {
+    struct auditq_event_header h;
+    __u32 child_pid;           /* FORK: child's task id; EXIT: 0 */
+    __u32 child_tgid;          /* FORK: child's tgid; EXIT: 0 */
+    __s32 exit_code;           /* EXIT: task->exit_code (wait status form) */
+    __u32 _pad;
+};
+
+/* AUDITQ_EV_SYSCALL: raw_tp/sys_enter, only the syscalls behind the hooks
+ * (see AUDITQ_SYSCALLS in fallback.bpf.c). `arg` holds the six raw
+ * arguments; `str` the first string argument read from user memory when the
+ * syscall has one (execve path, openat/unlink/chmod/mount path, init_module:
+ * empty); `str2` a second one (execve argv[0], mount source), and for
+ * connect `str` holds the raw sockaddr bytes (family first). */
+struct auditq_syscall_event {
+    struct auditq_event_header h;
+    __s64 nr;                  /* x86_64 syscall number */
+    __u64 args[6];
+    char str[AUDITQ_PATH_LEN];
+    char str2[AUDITQ_ARG_LEN];
+};
+
+/* Watched paths for file_open (and the fallback's openat): an LPM trie
+ * keyed by path bytes. An exact file is inserted with prefixlen =
+ * 8 * (strlen(path) + 1) (the NUL must match too); a directory tree with
+ * prefixlen = 8 * strlen("dir/") (trailing slash included). */
+struct auditq_watch_key {
+    __u32 prefixlen;           /* in bits, as BPF_MAP_TYPE_LPM_TRIE wants */
+    char path[AUDITQ_PATH_LEN];
+};
+
+struct auditq_watch_value {
+    __u32 id;                  /* the collector's id for the entry, echoed in events */
+    __u32 flags;               /* reserved, 0 */
+};
+
+/* --protect (protect.bpf.c): the inodes of the store and its WAL, a HASH
+ * map filled by the collector after load. `dev` is the kernel's dev_t of
+ * the inode's super block (sb->s_dev: major << 20 | minor), NOT stat's
+ * st_dev encoding: key.dev = (major(st.st_dev) << 20) | minor(st.st_dev). */
+struct auditq_protect_key {
+    __u64 dev;
+    __u64 ino;
+};
+
+struct auditq_protect_value {
+    __u32 id;                  /* the collector's id for the file, echoed as file_open's watch_id */
+    __u32 flags;               /* reserved, 0 */
+};
+
+/* Names of the shared maps (every object declares them; the loader creates
+ * them once and hands the same fds to every object with bpf_map__reuse_fd). */
+#define AUDITQ_MAP_EVENTS "events"
+#define AUDITQ_MAP_RESERVE_FAILS "reserve_fails"
+#define AUDITQ_MAP_WATCH_PATHS "watch_paths"
+#define AUDITQ_RINGBUF_DEFAULT_BYTES (8u << 20)
+#define AUDITQ_WATCH_MAX_ENTRIES 1024
+#define AUDITQ_MAP_PROTECTED_INODES "protected_inodes" /* protect.bpf.c only, not shared */
+#define AUDITQ_PROTECT_MAX_ENTRIES 64
+
+/* reserve_fails: a PERCPU_ARRAY with one __u64 per slot; slot = event kind
+ * (0..AUDITQ_RESERVE_SLOTS-1), so drops are counted per hook. */
+#define AUDITQ_RESERVE_SLOTS 128
+
+/* Layouts, pinned. Changing one is a contract change: bump the Swift test. */
+#define AUDITQ_ASSERT_SIZE(T, N) _Static_assert(sizeof(T) == (N), #T " size changed")
+#define AUDITQ_ASSERT_OFF(T, F, N) _Static_assert(__builtin_offsetof(T, F) == (N), #T "." #F " offset changed")
+
+AUDITQ_ASSERT_SIZE(struct auditq_event_header, 72);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, size, 4);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, boot_ns, 8);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, cgroup_id, 16);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, pid, 24);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, tgid, 28);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, ppid, 32);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, uid, 36);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, euid, 40);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, loginuid, 44);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, sessionid, 48);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, ret, 52);
+AUDITQ_ASSERT_OFF(struct auditq_event_header, comm, 56);
+
+AUDITQ_ASSERT_SIZE(struct auditq_exec_event, 464);
+AUDITQ_ASSERT_OFF(struct auditq_exec_event, path, 80);
+AUDITQ_ASSERT_OFF(struct auditq_exec_event, argv0, 336);
+AUDITQ_ASSERT_SIZE(struct auditq_file_open_event, 344);
+AUDITQ_ASSERT_OFF(struct auditq_file_open_event, path, 88);
+AUDITQ_ASSERT_SIZE(struct auditq_connect_event, 96);
+AUDITQ_ASSERT_OFF(struct auditq_connect_event, addr, 80);
+AUDITQ_ASSERT_SIZE(struct auditq_kernel_load_event, 336);
+AUDITQ_ASSERT_OFF(struct auditq_kernel_load_event, path, 80);
+AUDITQ_ASSERT_SIZE(struct auditq_bpf_event, 80);
+AUDITQ_ASSERT_SIZE(struct auditq_ptrace_event, 96);
+AUDITQ_ASSERT_OFF(struct auditq_ptrace_event, target_comm, 80);
+AUDITQ_ASSERT_SIZE(struct auditq_setuid_event, 96);
+AUDITQ_ASSERT_OFF(struct auditq_setuid_event, op_flags, 88);
+AUDITQ_ASSERT_SIZE(struct auditq_mount_event, 464);
+AUDITQ_ASSERT_OFF(struct auditq_mount_event, dev_name, 80);
+AUDITQ_ASSERT_OFF(struct auditq_mount_event, fs_type, 144);
+AUDITQ_ASSERT_OFF(struct auditq_mount_event, path, 208);
+AUDITQ_ASSERT_SIZE(struct auditq_path_event, 336);
+AUDITQ_ASSERT_OFF(struct auditq_path_event, path, 80);
+AUDITQ_ASSERT_SIZE(struct auditq_kill_event, 96);
+AUDITQ_ASSERT_OFF(struct auditq_kill_event, target_comm, 80);
+AUDITQ_ASSERT_SIZE(struct auditq_proc_event, 88);
+AUDITQ_ASSERT_OFF(struct auditq_proc_event, exit_code, 80);
+AUDITQ_ASSERT_SIZE(struct auditq_syscall_event, 512);
+AUDITQ_ASSERT_OFF(struct auditq_syscall_event, nr, 72);
+AUDITQ_ASSERT_OFF(struct auditq_syscall_event, args, 80);
+AUDITQ_ASSERT_OFF(struct auditq_syscall_event, str, 128);
+AUDITQ_ASSERT_OFF(struct auditq_syscall_event, str2, 384);
+AUDITQ_ASSERT_SIZE(struct auditq_watch_key, 260);
+AUDITQ_ASSERT_SIZE(struct auditq_watch_value, 8);
+AUDITQ_ASSERT_SIZE(struct auditq_rename_event, 592);
+AUDITQ_ASSERT_OFF(struct auditq_rename_event, rename_flags, 72);
+AUDITQ_ASSERT_OFF(struct auditq_rename_event, old_path, 80);
+AUDITQ_ASSERT_OFF(struct auditq_rename_event, new_path, 336);
+AUDITQ_ASSERT_SIZE(struct auditq_protect_key, 16);
+AUDITQ_ASSERT_OFF(struct auditq_protect_key, ino, 8);
+AUDITQ_ASSERT_SIZE(struct auditq_protect_value, 8);
+
+#endif /* AUDITQ_EVENTS_H */

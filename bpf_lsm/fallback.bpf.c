@@ -1,0 +1,142 @@
+// fallback.bpf.c — the tracepoint fallback, for kernels where BPF-LSM
+// programs cannot load (no `bpf` in the LSM list, or lockdown): process
+// lifecycle from BTF tracepoints and the syscalls behind the LSM hooks from
+// sys_enter, filtered in the kernel. Loads under lockdown=confidentiality:
+// no bpf_probe_read_kernel anywhere here (direct BTF loads and user-memory
+// reads only).
+#include "auditq.h"
+#include "watch.h"
+
+/* x86_64 syscall numbers behind the LSM hooks. */
+enum {
+    NR_open = 2, NR_connect = 42, NR_execve = 59, NR_kill = 62, NR_unlink = 87,
+    NR_chmod = 90, NR_fchmod = 91, NR_ptrace = 101, NR_setuid = 105,
+    NR_setreuid = 113, NR_setresuid = 117, NR_setfsuid = 122, NR_mount = 165,
+    NR_init_module = 175, NR_tkill = 200, NR_tgkill = 234, NR_openat = 257,
+    NR_unlinkat = 263, NR_fchmodat = 268, NR_finit_module = 313, NR_bpf = 321,
+    NR_execveat = 322, NR_move_mount = 429, NR_openat2 = 437, NR_fchmodat2 = 452,
+};
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+    if (auditq_ignored())
+        return 0;
+    AUDITQ_NEW(struct auditq_exec_event, e, AUDITQ_EV_PROC_EXEC, AUDITQ_SOURCE_TRACEPOINT, 0);
+    e->argc = bprm->argc;
+    e->old_pid = old_pid;
+    /* bprm->exec: the user address of the filename in the new image's stack */
+    if (bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)bprm->exec) < 0)
+        e->path[0] = 0;
+    if (bpf_probe_read_user_str(e->argv0, sizeof(e->argv0), (void *)p->mm->arg_start) < 0)
+        e->argv0[0] = 0;
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
+/* Processes only: a thread leaving or being created is not reported. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_sched_exit, struct task_struct *p)
+{
+    if (p->pid != p->tgid || auditq_ignored())
+        return 0;
+    AUDITQ_NEW(struct auditq_proc_event, e, AUDITQ_EV_PROC_EXIT, AUDITQ_SOURCE_TRACEPOINT, 0);
+    e->child_pid = 0;
+    e->child_tgid = 0;
+    e->exit_code = p->exit_code;
+    e->_pad = 0;
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_sched_fork, struct task_struct *parent, struct task_struct *child)
+{
+    if (child->pid != child->tgid || auditq_ignored())
+        return 0;
+    AUDITQ_NEW(struct auditq_proc_event, e, AUDITQ_EV_PROC_FORK, AUDITQ_SOURCE_TRACEPOINT, 0);
+    e->child_pid = child->pid;
+    e->child_tgid = child->tgid;
+    e->exit_code = 0;
+    e->_pad = 0;
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
+static __always_inline void read_str(char *dst, __u32 size, unsigned long uptr)
+{
+    if (!uptr || bpf_probe_read_user_str(dst, size, (void *)uptr) < 0)
+        dst[0] = 0;
+}
+
+/* argv[0] of an execve(at) whose argv array is at uptr. */
+static __always_inline void read_argv0(char *dst, __u32 size, unsigned long uptr)
+{
+    unsigned long a0 = 0;
+    if (uptr)
+        bpf_probe_read_user(&a0, sizeof(a0), (void *)uptr);
+    read_str(dst, size, a0);
+}
+
+/* open/openat/openat2 are reported only for watched absolute paths. */
+static __always_inline bool open_is_watched(unsigned long upath)
+{
+    struct auditq_watch_key *k = auditq_watch_key();
+    if (!k || !upath)
+        return false;
+    if (bpf_probe_read_user_str(k->path, sizeof(k->path), (void *)upath) <= 0)
+        return false;
+    return auditq_watched(k) != NULL;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+    unsigned long str = 0, str2 = 0, argv = 0;
+    switch (id) {
+    case NR_execve: str = regs->di; argv = regs->si; break;
+    case NR_execveat: str = regs->si; argv = regs->dx; break;
+    case NR_open: str = regs->di; if (!open_is_watched(str)) return 0; break;
+    case NR_openat: case NR_openat2: str = regs->si; if (!open_is_watched(str)) return 0; break;
+    case NR_unlink: case NR_chmod: str = regs->di; break;
+    case NR_unlinkat: case NR_fchmodat: case NR_fchmodat2: str = regs->si; break;
+    case NR_mount: str = regs->si; str2 = regs->di; break;
+    case NR_finit_module: str = regs->si; break;
+    case NR_init_module: str = regs->dx; break;
+    case NR_connect: case NR_bpf: case NR_kill: case NR_tkill: case NR_tgkill:
+    case NR_ptrace: case NR_setuid: case NR_setreuid: case NR_setresuid:
+    case NR_setfsuid: case NR_fchmod: case NR_move_mount:
+        break;
+    default:
+        return 0;
+    }
+    if (auditq_ignored())
+        return 0;
+    AUDITQ_NEW(struct auditq_syscall_event, e, AUDITQ_EV_SYSCALL, AUDITQ_SOURCE_TRACEPOINT, 0);
+    e->nr = id;
+    e->args[0] = regs->di;
+    e->args[1] = regs->si;
+    e->args[2] = regs->dx;
+    e->args[3] = regs->r10;
+    e->args[4] = regs->r8;
+    e->args[5] = regs->r9;
+    e->str[0] = 0;
+    e->str2[0] = 0;
+    if (id == NR_connect) {
+        /* the raw sockaddr (family first), up to sockaddr_in6's 28 bytes */
+        if (regs->si && bpf_probe_read_user(e->str, 28, (void *)regs->si) < 0)
+            e->str[0] = 0;
+    } else if (id == NR_bpf) {
+        /* the first __u32 of union bpf_attr: map_type or prog_type */
+        if (regs->si && bpf_probe_read_user(e->str, 4, (void *)regs->si) < 0)
+            e->str[0] = 0;
+    } else {
+        read_str(e->str, sizeof(e->str), str);
+        if (argv)
+            read_argv0(e->str2, sizeof(e->str2), argv);
+        else
+            read_str(e->str2, sizeof(e->str2), str2);
+    }
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
