@@ -50,7 +50,9 @@ public final class Sensor: @unchecked Sendable {
     public init(options: Options, logger: Logger) {
         self.options = options
         self.logger = logger
-        decoder = SensorEventDecoder(wallOffsetNs: Self.wallOffsetNs())
+        let bootID = ((try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        decoder = SensorEventDecoder(wallOffsetNs: Self.wallOffsetNs(), bootID: bootID)
     }
 
     deinit { stop() }

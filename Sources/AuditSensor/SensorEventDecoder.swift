@@ -14,7 +14,14 @@ public struct SensorEventDecoder {
     /// after) sees argv: the two are stored as one exec event.
     private var pendingExec: [UInt32: AuditEvent] = [:]
 
-    public init(wallOffsetNs: Int64) { self.wallOffsetNs = wallOffsetNs }
+    /// This boot's id (/proc/sys/kernel/random/boot_id), kept with every
+    /// event: boot-time stamps order events exactly within one boot.
+    public let bootID: String
+
+    public init(wallOffsetNs: Int64, bootID: String) {
+        self.wallOffsetNs = wallOffsetNs
+        self.bootID = bootID
+    }
 
     /// Decodes one record; returns the events complete so far (an exec waits
     /// for its argv record, which follows at once).
@@ -115,8 +122,9 @@ public struct SensorEventDecoder {
             }
         case Int(AUDITQ_EV_SYSCALL.rawValue):
             guard let p = payload(auditq_syscall_event.self) else { return [] }
-            e.syscall = p.nr
-            e.arch = 0xC000_003E  // x86_64: the fallback reads x86_64 syscall numbers
+            // The syscall stays in `fields`, not the syscall column: the
+            // process facts (exec, fork, exit) come from completed syscalls,
+            // and this is the syscall's entry, before it succeeds or fails.
             let name = AuditNames.syscallName(p.nr, arch: 0xC000_003E) ?? String(p.nr)
             fields += [("syscall", name)]
             let args = [p.args.0, p.args.1, p.args.2, p.args.3, p.args.4, p.args.5]
@@ -164,7 +172,7 @@ public struct SensorEventDecoder {
         e.comm = Self.string(h.comm)
         e.success = h.ret == 0
         e.fields = [("hook", kind.hook), ("source", kind.source), ("ret", String(h.ret)), ("tid", String(h.pid)),
-                    ("cgroup", String(h.cgroup_id))]
+                    ("cgroup", String(h.cgroup_id)), ("boot", bootID)]
         if h.flags & UInt8(AUDITQ_FLAG_TRUNCATED.rawValue) != 0 { e.fields.append(("truncated", "1")) }
         if h.flags & UInt8(AUDITQ_FLAG_PROTECTED.rawValue) != 0 { e.fields.append(("protected", "1")) }
         return e
