@@ -12,12 +12,15 @@ public enum ChainVerifier {
         public var problem: String?
         public var firstBadBatch: Int64?
         public var note: String?
+        public var checkpoints = Checkpoint.Summary()
         public var ok: Bool { problem == nil }
     }
 
-    public static func verify(_ store: EventStore) throws -> Report {
+    /// `requiredKey`: every checkpoint must be signed by it, and there must be one.
+    public static func verify(_ store: EventStore, requiredKey: Data? = nil) throws -> Report {
         var report = Report()
         try store.pool.read { db in
+            defer { try? checkCheckpoints(db, requiredKey: requiredKey, &report) }
             if try String.fetchOne(db, sql: "SELECT value FROM text WHERE id = 0") != "" {
                 report.problem = "text row 0 was changed"
                 return
@@ -79,6 +82,18 @@ public enum ChainVerifier {
         }
         if report.ok { checkHead(store.path, &report) }
         return report
+    }
+
+    /// Checkpoint rows are checked whatever the chain says, so a changed one
+    /// is named even when its batch hash no longer matches; the problem in
+    /// the earliest batch is the one reported.
+    private static func checkCheckpoints(_ db: Database, requiredKey: Data?, _ report: inout Report) throws {
+        report.checkpoints = try Checkpoint.check(db, requiredKey: requiredKey)
+        guard let problem = report.checkpoints.problem else { return }
+        if let bad = report.firstBadBatch, bad < problem.batch || problem.batch == 0 { return }
+        let also = report.firstBadBatch == problem.batch ? "; its batch hash does not match either" : ""
+        report.problem = (problem.batch > 0 ? "batch \(problem.batch): " : "") + problem.line + also
+        report.firstBadBatch = problem.batch > 0 ? problem.batch : report.firstBadBatch
     }
 
     /// The head file records the last batch the writer committed; a store

@@ -46,4 +46,6 @@ public struct CoverageRow: Sendable, Equatable {
     /// A line of a followed log or of the plugin stream that is not an
     /// audit record, passed over (count: its bytes; detail: where and why).
     public static let skippedLineKind = "skipped_line"
+    /// A signed chain head (`auditq checkpoint`); detail: `Checkpoint.Detail`.
+    public static let checkpointKind = "checkpoint"
 }

@@ -7,8 +7,11 @@ final class HelpSnapshotTests: XCTestCase {
     static let folder = TestSupport.repository.appendingPathComponent("Tests/AuditqTests/Snapshots")
 
     func testHelpTexts() throws {
-        for command in [[], ["import"], ["search"], ["summary"], ["tree"], ["timeline"], ["verify"], ["status"],
-                        ["rules"], ["rules", "load"], ["rules", "list"], ["rules", "diff"], ["auditqd"]] {
+        for command in [[], ["import"], ["search"], ["summary"], ["tree"], ["timeline"], ["verify"], ["checkpoint"], ["export"], ["status"],
+                        ["rules"], ["rules", "load"], ["rules", "list"], ["rules", "diff"], ["auditqd"],
+                        ["report"], ["report", "summary"], ["report", "auth"], ["report", "login"], ["report", "user"],
+                        ["report", "executable"], ["report", "file"], ["report", "syscall"], ["report", "key"],
+                        ["report", "anomaly"], ["report", "mods"], ["report", "config"]] {
             let result = command == ["auditqd"]
                 ? try TestSupport.run(AuditqdProcess.executable, ["--help"])
                 : try TestSupport.auditq(command + ["--help"])
