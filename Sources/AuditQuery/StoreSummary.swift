@@ -193,13 +193,8 @@ public struct StoreSummary: Sendable {
         return out
     }
 
-    /// aureport's layout: strftime "%x %T" in local time, then .mmm.
+    /// aureport's summary layout: strftime "%x %T" in local time, then .mmm.
     static func localTime(_ ms: Int64) -> String {
-        var t = time_t(ms / 1000)
-        var tmv = tm()
-        localtime_r(&t, &tmv)
-        var buf = [CChar](repeating: 0, count: 64)
-        let n = strftime(&buf, buf.count, "%x %T", &tmv)
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) + String(format: ".%03d", Int(ms % 1000))
+        AureportText.localTime(ms) + String(format: ".%03d", Int(ms % 1000))
     }
 }
