@@ -106,15 +106,20 @@ struct ReceiveLoop {
         lastLost = status.lost
     }
 
-    private static let typePrefix = Array("type=".utf8)
-    private static let msgPrefix = Array(" msg=".utf8)
+    /// `type=NAME msg=` per record type, made once: AuditNames takes a lock
+    /// per lookup, too much for every record of a burst.
+    private var prefixes: [Int32: [UInt8]] = [:]
 
     /// `type=NAME msg=BODY\n`; a NUL or newline inside the body (never sent
     /// by a sane kernel) becomes a space so one record stays one line.
     private mutating func append(type: Int32, body: UnsafeRawBufferPointer) {
-        lines.append(contentsOf: Self.typePrefix)
-        lines.append(contentsOf: AuditNames.recordType(type).utf8)
-        lines.append(contentsOf: Self.msgPrefix)
+        if let prefix = prefixes[type] {
+            lines.append(contentsOf: prefix)
+        } else {
+            let prefix = Array("type=\(AuditNames.recordType(type)) msg=".utf8)
+            prefixes[type] = prefix
+            lines.append(contentsOf: prefix)
+        }
         for byte in body.bindMemory(to: UInt8.self) {
             lines.append(byte == 0 || byte == 0x0A ? 0x20 : byte)
         }
