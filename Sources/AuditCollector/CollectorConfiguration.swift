@@ -1,3 +1,5 @@
+import AuditStore
+
 /// How `auditqd` collects from the kernel audit socket.
 public struct CollectorConfiguration: Sendable {
     public var storePath: String
@@ -37,5 +39,15 @@ public struct CollectorConfiguration: Sendable {
     public init(storePath: String, version: String) {
         self.storePath = storePath
         self.version = version
+    }
+
+    /// The ingest settings of a live source: batches of `batchEvents`, at
+    /// least every 100 ms, serial gaps settled on the monotonic clock.
+    func liveOptions(dropsEndOfEvent: Bool, gapFloor: Int64?) -> Ingest.Options {
+        var options = Ingest.Options()
+        options.batchEvents = batchEvents
+        options.dropsEndOfEvent = dropsEndOfEvent
+        options.gapFloor = gapFloor
+        return options
     }
 }

@@ -55,8 +55,8 @@ public final class FollowCollector {
         let store = try EventStore(path: config.storePath, access: .write, cacheKiB: CollectorConfiguration.cacheKiB)
         let previous = try Ledger.lastRun(store, source: source)
         let cursor = try FollowCursor.last(in: store, source: source)
-        let ingest = try LiveIngest(writer: EventWriter(store: store), source: source, dropsEndOfEvent: false,
-                                    batchEvents: config.batchEvents)
+        let ingest = try Ingest(writer: EventWriter(store: store), source: source,
+                                options: config.liveOptions(dropsEndOfEvent: false, gapFloor: nil))
         let start = Ledger.Start(version: config.version, bootID: HostFacts.bootID, kernel: HostFacts.kernelRelease,
                                  mode: "follow", pid: getpid())
         try RunLedger.begin(ingest, source: source, start: start, previous: previous,

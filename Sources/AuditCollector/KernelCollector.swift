@@ -53,8 +53,8 @@ public final class KernelCollector {
         do {
             let previous = try Ledger.lastRun(store, source: Self.source)
             let gapFloor = try Ledger.lastSerial(store, node: "", sinceMs: HostFacts.bootTimeMs)
-            let ingest = try LiveIngest(writer: EventWriter(store: store), source: Self.source, dropsEndOfEvent: true,
-                                        batchEvents: config.batchEvents, gapFloor: gapFloor)
+            let ingest = try Ingest(writer: EventWriter(store: store), source: Self.source,
+                                    options: config.liveOptions(dropsEndOfEvent: true, gapFloor: gapFloor))
             let start = Ledger.Start(version: config.version, bootID: HostFacts.bootID, kernel: HostFacts.kernelRelease,
                                      mode: mode.rawValue, pid: getpid(), lostAtStart: found.lost,
                                      backlogLimit: mode == .primary ? config.backlogLimit : found.backlogLimit,

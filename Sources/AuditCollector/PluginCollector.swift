@@ -47,8 +47,8 @@ public final class PluginCollector {
         let store = try EventStore(path: config.storePath, access: .write, cacheKiB: CollectorConfiguration.cacheKiB)
         let previous = try Ledger.lastRun(store, source: source)
         let gapFloor = try Ledger.lastSerial(store, node: "", sinceMs: HostFacts.bootTimeMs)
-        let ingest = try LiveIngest(writer: EventWriter(store: store), source: source, dropsEndOfEvent: true,
-                                    batchEvents: config.batchEvents, gapFloor: gapFloor)
+        let ingest = try Ingest(writer: EventWriter(store: store), source: source,
+                                options: config.liveOptions(dropsEndOfEvent: true, gapFloor: gapFloor))
         let start = Ledger.Start(version: config.version, bootID: HostFacts.bootID, kernel: HostFacts.kernelRelease,
                                  mode: "plugin", pid: getpid())
         try RunLedger.begin(ingest, source: source, start: start, previous: previous,

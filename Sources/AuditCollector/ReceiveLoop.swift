@@ -12,7 +12,7 @@ import Glibc
 struct ReceiveLoop {
     let socket: AuditSocket
     let control: KernelAuditControl
-    let ingest: LiveIngest
+    let ingest: Ingest
     let logger: Logger
     private var lines: [UInt8] = []
     private var lastLost: UInt32
@@ -23,7 +23,7 @@ struct ReceiveLoop {
     /// Records read per drain before the timers get a turn.
     static let drainLimit = 2048
 
-    init(socket: AuditSocket, control: KernelAuditControl, ingest: LiveIngest, lost: UInt32, logger: Logger) {
+    init(socket: AuditSocket, control: KernelAuditControl, ingest: Ingest, lost: UInt32, logger: Logger) {
         self.socket = socket
         self.control = control
         self.ingest = ingest

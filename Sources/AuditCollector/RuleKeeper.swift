@@ -23,7 +23,7 @@ struct RuleKeeper {
     }
 
     /// At start a bad rule file stops the collector before it collects.
-    mutating func load(into ingest: LiveIngest) throws {
+    mutating func load(into ingest: Ingest) throws {
         guard !paths.isEmpty else { return }
         let set = try RuleSet.read(paths)
         let loader = try RuleLoader()
@@ -36,7 +36,7 @@ struct RuleKeeper {
     }
 
     /// On SIGHUP a bad file leaves the rules in force as they were.
-    mutating func reload(into ingest: LiveIngest) {
+    mutating func reload(into ingest: Ingest) {
         guard !paths.isEmpty else { logger.info("SIGHUP: no rule files configured"); return }
         do {
             let set = try RuleSet.read(paths)

@@ -6,7 +6,7 @@ import Logging
 /// stop with the final counts.
 enum RunLedger {
     /// Records and commits the start; `previous` is `Ledger.lastRun` for the source.
-    static func begin(_ ingest: LiveIngest, source: String, start: Ledger.Start,
+    static func begin(_ ingest: Ingest, source: String, start: Ledger.Start,
                       previous: (start: Ledger.Row, stopped: Bool)?, consequence: String, logger: Logger) throws {
         if let previous, !previous.stopped {
             let pid = previous.start.decode(Ledger.Start.self)?.pid ?? 0
@@ -21,7 +21,7 @@ enum RunLedger {
     }
 
     /// Commits everything with the stop row made from the final counts.
-    static func finish(_ ingest: LiveIngest, source: String, reason: String, flushParser: Bool = true,
+    static func finish(_ ingest: Ingest, source: String, reason: String, flushParser: Bool = true,
                        kernelLost: Int64 = 0, socketOverruns: Int64 = 0) throws -> Ledger.Stop {
         try ingest.finish(flushParser: flushParser) { counters in
             let stop = Ledger.Stop(records: counters.records, events: counters.events, kernelLost: kernelLost,

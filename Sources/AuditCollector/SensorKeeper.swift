@@ -50,13 +50,13 @@ struct SensorKeeper {
     }
 
     /// Moves what the ring-buffer thread decoded into the batch.
-    func drain(into ingest: LiveIngest) throws {
+    func drain(into ingest: Ingest) throws {
         let events = inbox.take()
         if !events.isEmpty { try ingest.add(events) }
     }
 
     /// A rise of the programs' reserve-failure counters becomes a ledger row.
-    mutating func checkDrops(into ingest: LiveIngest, logger: Logger) {
+    mutating func checkDrops(into ingest: Ingest, logger: Logger) {
         let now = sensor.reserveFailures()
         guard now > lastDrops else { return }
         let delta = now - lastDrops
@@ -69,7 +69,7 @@ struct SensorKeeper {
     }
 
     /// Detaches the programs after reading what they wrote, then stores it.
-    mutating func stop(into ingest: LiveIngest, keepAttached: Bool, logger: Logger) throws {
+    mutating func stop(into ingest: Ingest, keepAttached: Bool, logger: Logger) throws {
         // First let a ring-buffer thread waiting for room go, then stop it.
         inbox.close()
         sensor.stop(keepAttached: keepAttached)

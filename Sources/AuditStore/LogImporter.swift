@@ -23,8 +23,6 @@ public final class LogImporter {
 
     private let writer: EventWriter
     private let batchSize: Int
-    /// More gap rows than this for one file are summarised in one row.
-    static let maxGapRows = 10_000
 
     public init(writer: EventWriter, batchSize: Int = 8192) {
         self.writer = writer
@@ -55,61 +53,31 @@ public final class LogImporter {
 
     private func importOne(_ path: String, thread: WriterThread, summary: inout Summary, progress: Progress?) throws {
         let input = try LogInput(path: path)
-        let source = "import:" + input.name
-        var pending: [AuditEvent] = []
-        pending.reserveCapacity(batchSize)
-        var gaps = SerialGapTracker()
-        var events = 0
-        var parts = RecentIdentities()
-        var firstTime = Int64.max, lastTime = Int64.min
-        let parser = try AuditLogParser(source: input.name) { parsed in
-            var event = parsed
-            event.part = parts.next(node: event.node, timeMs: event.timeMs, serial: event.serial, types: event.recordTypes)
-            gaps.add(node: event.node, serial: event.serial, timeMs: event.timeMs,
-                     firstRecordType: event.recordTypes.first ?? 0)
-            firstTime = min(firstTime, event.timeMs)
-            lastTime = max(lastTime, event.timeMs)
-            events += 1
-            pending.append(event)
-            if pending.count >= self.batchSize {
-                try thread.submit(.init(events: pending, coverage: [], source: source))
-                pending.removeAll(keepingCapacity: true)
-            }
-        }
+        var options = Ingest.Options.file
+        options.batchEvents = batchSize
+        let ingest = try Ingest(thread: thread, source: "import:" + input.name, options: options)
         var parseError: Error?
         do {
-            try parser.consume(input) { done in progress?(input.name, done, input.byteSize, events) }
+            try ingest.consume(input) { done in progress?(input.name, done, input.byteSize, ingest.counters.events) }
         } catch {
             parseError = error
         }
-        summary.files += 1
-        summary.records += parser.recordCount
-        summary.unstamped += parser.unstampedCount
+        let unstamped = ingest.unstamped
         var notes: [String] = []
-        if let line = parser.firstUnstampedLine {
-            notes.append("\(parser.unstampedCount) record(s) without an audit(time:serial) stamp passed over, first at line \(line)")
+        if let line = unstamped.firstLine {
+            notes.append("\(unstamped.count) record(s) without an audit(time:serial) stamp passed over, first at line \(line)")
         }
         if let parseError { notes.append("stopped: \(parseError)") }
-        summary.events += events
-        var coverage = [CoverageRow(
-            kind: CoverageRow.importKind, source: input.name,
-            firstTimeMs: events > 0 ? firstTime : nil, lastTimeMs: events > 0 ? lastTime : nil,
-            count: Int64(events), detail: notes.isEmpty ? nil : notes.joined(separator: "; "))]
-        let found = gaps.gaps()
-        summary.gaps += found.count
-        for gap in found.prefix(Self.maxGapRows) {
-            coverage.append(CoverageRow(kind: CoverageRow.serialGapKind, source: input.name, node: gap.node,
-                                        firstSerial: gap.firstSerial, lastSerial: gap.lastSerial,
-                                        firstTimeMs: gap.afterTimeMs, lastTimeMs: gap.beforeTimeMs,
-                                        count: gap.missing))
+        let counters = try ingest.finishInput(flushParser: false) { counters in
+            (counters, [CoverageRow(kind: CoverageRow.importKind, source: input.name,
+                                    firstTimeMs: counters.firstTimeMs, lastTimeMs: counters.lastTimeMs,
+                                    count: Int64(counters.events), detail: notes.isEmpty ? nil : notes.joined(separator: "; "))])
         }
-        if found.count > Self.maxGapRows {
-            let rest = found.dropFirst(Self.maxGapRows)
-            coverage.append(CoverageRow(kind: CoverageRow.serialGapKind, source: input.name,
-                                        count: rest.reduce(0) { $0 + $1.missing },
-                                        detail: "\(rest.count) further gaps summarised"))
-        }
-        try thread.submit(.init(events: pending, coverage: coverage, source: source))
+        summary.files += 1
+        summary.records += counters.records
+        summary.unstamped += unstamped.count
+        summary.events += counters.events
+        summary.gaps += counters.gaps
         if let parseError { throw parseError }
     }
 
@@ -137,29 +105,4 @@ public struct ImportFailure: Error, CustomStringConvertible {
     public let underlying: Error
     public let summary: LogImporter.Summary
     public var description: String { "\(underlying)" }
-}
-
-/// Numbers events that share node, time, serial and record types within one
-/// input. Such pieces arrive close together, so only a window of recent
-/// identities is kept.
-public struct RecentIdentities {
-    struct Identity: Hashable { var node: String; var timeMs: Int64; var serial: Int64; var types: [Int32] }
-    private var seen: [Identity: Int64] = [:]
-    private var order: [Identity] = []
-    private var head = 0
-    static let window = 65_536
-
-    public init() {}
-
-    public mutating func next(node: String, timeMs: Int64, serial: Int64, types: [Int32]) -> Int64 {
-        let id = Identity(node: node, timeMs: timeMs, serial: serial, types: types)
-        if let n = seen[id] { seen[id] = n + 1; return n + 1 }
-        seen[id] = 0
-        if order.count < Self.window { order.append(id) } else {
-            seen[order[head]] = nil
-            order[head] = id
-            head = (head + 1) % Self.window
-        }
-        return 0
-    }
 }

@@ -85,17 +85,4 @@ final class ParserTests: XCTestCase {
         let login = try XCTUnwrap(events.first { $0.recordTypes == [1006] })
         XCTAssertEqual(login.fields.first { $0.name == "old-auid" }?.value, "4294967295")
     }
-
-    func testSerialGapsPerBootWithWrapAndDaemonRecords() {
-        var t = SerialGapTracker()
-        for s: Int64 in [10, 11, 13, 14, 17] { t.add(node: "", serial: s, timeMs: s, firstRecordType: 1300) }
-        t.add(node: "", serial: 16, timeMs: 16, firstRecordType: 1300)  // arrives late: reordering, not a reboot
-        t.add(node: "", serial: 9000, timeMs: 20, firstRecordType: 1200)      // DAEMON_START: own serial space
-        for s: Int64 in [1, 2, 4] { t.add(node: "", serial: s, timeMs: 60_000 + s, firstRecordType: 1300) }  // reboot
-        let gaps = t.gaps().map { [$0.firstSerial, $0.lastSerial] }
-        XCTAssertEqual(gaps, [[12, 12], [15, 15], [3, 3]])
-        var w = SerialGapTracker()
-        for s: Int64 in [4_294_967_294, 4_294_967_295, 1, 2] { w.add(node: "", serial: s, timeMs: 0, firstRecordType: 1300) }
-        XCTAssertEqual(w.gaps().map { [$0.firstSerial, $0.lastSerial] }, [[0, 0]], "serial 0 is missing across the wrap")
-    }
 }
