@@ -17,34 +17,37 @@ public enum EventBuilder {
     static let proctitleType: Int32 = 1327
     static let loginType: Int32 = 1006
 
-    private static let tType = FieldValue.tag("type")
-    private static let tArch = FieldValue.tag("arch")
-    private static let tSyscall = FieldValue.tag("syscall")
-    private static let tSuccess = FieldValue.tag("success")
-    private static let tExit = FieldValue.tag("exit")
-    private static let tPid = FieldValue.tag("pid")
-    private static let tPpid = FieldValue.tag("ppid")
-    private static let tUid = FieldValue.tag("uid")
-    private static let tEuid = FieldValue.tag("euid")
-    private static let tGid = FieldValue.tag("gid")
-    private static let tAuid = FieldValue.tag("auid")
-    private static let tSes = FieldValue.tag("ses")
-    private static let tTty = FieldValue.tag("tty")
-    private static let tComm = FieldValue.tag("comm")
-    private static let tExe = FieldValue.tag("exe")
-    private static let tKey = FieldValue.tag("key")
-    private static let tItem = FieldValue.tag("item")
-    private static let tName = FieldValue.tag("name")
-    private static let tInode = FieldValue.tag("inode")
-    private static let tMode = FieldValue.tag("mode")
-    private static let tNametype = FieldValue.tag("nametype")
-    private static let tOuid = FieldValue.tag("ouid")
-    private static let tCwd = FieldValue.tag("cwd")
-    private static let tSaddr = FieldValue.tag("saddr")
-    private static let tArgc = FieldValue.tag("argc")
-    private static let tRes = FieldValue.tag("res")
-    private static let tMsg = FieldValue.tag("msg")
-    private static let tNode = FieldValue.tag("node")
+    // Field names packed into integers as FieldValue.tag packs them, written
+    // as literals: a `static let` would be initialised lazily and checked on
+    // every comparison of the field loop (FieldTagTests pins these).
+    static var tType: UInt64 { 0x65707974 }  // "type"
+    static var tArch: UInt64 { 0x68637261 }  // "arch"
+    static var tSyscall: UInt64 { 0x6c6c6163737973 }  // "syscall"
+    static var tSuccess: UInt64 { 0x73736563637573 }  // "success"
+    static var tExit: UInt64 { 0x74697865 }  // "exit"
+    static var tPid: UInt64 { 0x646970 }  // "pid"
+    static var tPpid: UInt64 { 0x64697070 }  // "ppid"
+    static var tUid: UInt64 { 0x646975 }  // "uid"
+    static var tEuid: UInt64 { 0x64697565 }  // "euid"
+    static var tGid: UInt64 { 0x646967 }  // "gid"
+    static var tAuid: UInt64 { 0x64697561 }  // "auid"
+    static var tSes: UInt64 { 0x736573 }  // "ses"
+    static var tTty: UInt64 { 0x797474 }  // "tty"
+    static var tComm: UInt64 { 0x6d6d6f63 }  // "comm"
+    static var tExe: UInt64 { 0x657865 }  // "exe"
+    static var tKey: UInt64 { 0x79656b }  // "key"
+    static var tItem: UInt64 { 0x6d657469 }  // "item"
+    static var tName: UInt64 { 0x656d616e }  // "name"
+    static var tInode: UInt64 { 0x65646f6e69 }  // "inode"
+    static var tMode: UInt64 { 0x65646f6d }  // "mode"
+    static var tNametype: UInt64 { 0x65707974656d616e }  // "nametype"
+    static var tOuid: UInt64 { 0x6469756f }  // "ouid"
+    static var tCwd: UInt64 { 0x647763 }  // "cwd"
+    static var tSaddr: UInt64 { 0x7264646173 }  // "saddr"
+    static var tArgc: UInt64 { 0x63677261 }  // "argc"
+    static var tRes: UInt64 { 0x736572 }  // "res"
+    static var tMsg: UInt64 { 0x67736d }  // "msg"
+    static var tNode: UInt64 { 0x65646f6e }  // "node"
 
     public static func build(_ cursor: AuparseCursor) -> AuditEvent {
         let au = cursor.state

@@ -97,6 +97,18 @@ public enum ChainHasher {
         return sink.finish()
     }
 
+    /// The same hash over rows the writer encoded as it bound them
+    /// (`encoded[table]`: the batch's rows of each table, in order).
+    public static func hash(batchID: Int64, committedMs: Int64, source: String, ranges: Ranges, previous: Data,
+                            encoded: [Table: RowEncoder]) -> Data {
+        var sink = Sink()
+        hash(batchID: batchID, committedMs: committedMs, source: source, ranges: ranges, previous: previous,
+             into: &sink) { table, sink in
+            if let rows = encoded[table] { sink.encoded(rows) }
+        }
+        return sink.finish()
+    }
+
     /// A batch's rows of `table` as values, for export.
     public static func values(_ db: Database, _ table: Table, ranges: Ranges) throws -> [[Value]] {
         var collector = Collector()
@@ -182,14 +194,16 @@ public enum ChainHasher {
         }
     }
 
-    /// Buffers small writes, feeds SHA-256 in large chunks.
-    struct Sink: RowSink {
-        var hasher = SHA256()
-        var buffer: [UInt8] = []
+    /// Rows in the hash's canonical encoding, as bytes: the writer encodes
+    /// each row from the values it binds, so a commit hashes what it wrote
+    /// without reading it back. The encoding is the one `Sink` hashes when
+    /// `verify` reads the rows from the database, so both must agree.
+    public struct RowEncoder: RowSink {
+        public private(set) var buffer: [UInt8] = []
 
-        init() { buffer.reserveCapacity(1 << 16) }
+        public init() {}
 
-        mutating func tag(_ t: UInt8) { buffer.append(t) }
+        @inline(__always) mutating func tag(_ t: UInt8) { buffer.append(t) }
 
         // Type tags: the storage class is part of what is hashed.
         mutating func beginRow() { int(-2) }  // row separator
@@ -199,35 +213,56 @@ public enum ChainHasher {
         mutating func text(_ p: UnsafePointer<UInt8>?, _ n: Int) { tag(3); raw(p, n) }
         mutating func blob(_ p: UnsafePointer<UInt8>?, _ n: Int) { tag(4); raw(p, n) }
 
-        mutating func int(_ v: Int64) {
+        @inline(__always) mutating func int(_ v: Int64) {
             withUnsafeBytes(of: v.littleEndian) { buffer.append(contentsOf: $0) }
-            drain()
         }
 
         mutating func bytes(_ b: [UInt8]) {
             int(Int64(b.count))
             buffer.append(contentsOf: b)
-            drain()
         }
 
         mutating func raw(_ p: UnsafePointer<UInt8>?, _ n: Int) {
             int(Int64(n))
-            if let p, n > 0 {
-                if n > 4096 {
-                    flush()
-                    hasher.update(bufferPointer: UnsafeRawBufferPointer(start: p, count: n))
-                } else {
-                    buffer.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
-                }
-            }
-            drain()
+            if let p, n > 0 { buffer.append(contentsOf: UnsafeBufferPointer(start: p, count: n)) }
         }
 
-        mutating func drain() { if buffer.count >= 1 << 16 { flush() } }
+        // What the writer binds, encoded the way SQLite hands it back.
+        mutating func value(_ v: Int64?) { if let v { integer(v) } else { null() } }
+        mutating func value(_ v: String?) {
+            guard var v else { null(); return }
+            v.withUTF8 { text($0.baseAddress, $0.count) }
+        }
+        mutating func value(_ v: [UInt8]) { v.withUnsafeBufferPointer { text($0.baseAddress, $0.count) } }
+
+        public mutating func removeAll() { buffer.removeAll(keepingCapacity: true) }
+    }
+
+    /// Buffers small writes, feeds SHA-256 in large chunks.
+    struct Sink: RowSink {
+        var hasher = SHA256()
+        var encoder = RowEncoder()
+
+        mutating func beginRow() { encoder.beginRow(); drain() }
+        mutating func null() { encoder.null(); drain() }
+        mutating func integer(_ v: Int64) { encoder.integer(v); drain() }
+        mutating func real(_ v: Double) { encoder.real(v); drain() }
+        mutating func text(_ p: UnsafePointer<UInt8>?, _ n: Int) { encoder.text(p, n); drain() }
+        mutating func blob(_ p: UnsafePointer<UInt8>?, _ n: Int) { encoder.blob(p, n); drain() }
+        mutating func int(_ v: Int64) { encoder.int(v); drain() }
+        mutating func bytes(_ b: [UInt8]) { encoder.bytes(b); drain() }
+
+        /// Rows already encoded.
+        mutating func encoded(_ rows: RowEncoder) {
+            flush()
+            rows.buffer.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        }
+
+        mutating func drain() { if encoder.buffer.count >= 1 << 16 { flush() } }
 
         mutating func flush() {
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-            buffer.removeAll(keepingCapacity: true)
+            encoder.buffer.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            encoder.removeAll()
         }
 
         mutating func finish() -> Data {

@@ -113,6 +113,13 @@ private struct BatchWriter {
     private let insertText: SQLiteStatement
     private let insertBlock: SQLiteStatement
     private let insertCoverage: SQLiteStatement
+    /// Each table's inserted rows in the chain hash's encoding, made from the
+    /// bound values as they are written.
+    private var encodedText = ChainHasher.RowEncoder()
+    private var encodedBlock = ChainHasher.RowEncoder()
+    private var encodedEvent = ChainHasher.RowEncoder()
+    private var encodedPath = ChainHasher.RowEncoder()
+    private var encodedCoverage = ChainHasher.RowEncoder()
 
     init(db: Database, state: EventWriter.State) throws {
         self.db = db
@@ -141,9 +148,17 @@ private struct BatchWriter {
 
     private mutating func insert(_ e: AuditEvent) throws {
         let s = insertEvent
+        let id = state.nextEvent
         let types = try typeList(e.recordTypes)
-        sqlite3_bind_int64(s, 1, state.nextEvent)
-        sqlite3_bind_int64(s, 2, e.node.isEmpty ? 0 : try text(e.node))
+        let node = e.node.isEmpty ? 0 : try text(e.node)
+        let success = e.success.map { $0 ? Int64(1) : 0 }
+        let tty = try text(e.tty), comm = try text(e.comm), exe = try text(e.exe), key = try text(e.key)
+        let path = try text(e.primaryPath), cwd = try text(e.cwd)
+        let argv = e.argv.map(JSONText.array)
+        let fields = e.fields.isEmpty ? nil : JSONText.object(e.fields)
+        let block = state.nextBlock, offset = Int64(self.block.count), length = Int64(e.raw.count)
+        sqlite3_bind_int64(s, 1, id)
+        sqlite3_bind_int64(s, 2, node)
         sqlite3_bind_int64(s, 3, e.timeMs)
         sqlite3_bind_int64(s, 4, e.serial)
         sqlite3_bind_int64(s, 5, e.part)
@@ -151,7 +166,7 @@ private struct BatchWriter {
         sqlite3_bind_int64(s, 7, Int64(e.recordTypes.count))
         bind(s, 8, e.arch)
         bind(s, 9, e.syscall)
-        bind(s, 10, e.success.map { $0 ? 1 : 0 })
+        bind(s, 10, success)
         bind(s, 11, e.exit)
         bind(s, 12, e.pid)
         bind(s, 13, e.ppid)
@@ -160,40 +175,65 @@ private struct BatchWriter {
         bind(s, 16, e.gid)
         bind(s, 17, e.auid)
         bind(s, 18, e.ses)
-        bind(s, 19, try text(e.tty))
-        bind(s, 20, try text(e.comm))
-        bind(s, 21, try text(e.exe))
-        bind(s, 22, try text(e.key))
-        bind(s, 23, try text(e.primaryPath))
-        bind(s, 24, try text(e.cwd))
-        bind(s, 25, e.argv.map(JSONText.array))
+        bind(s, 19, tty)
+        bind(s, 20, comm)
+        bind(s, 21, exe)
+        bind(s, 22, key)
+        bind(s, 23, path)
+        bind(s, 24, cwd)
+        bind(s, 25, argv)
         bind(s, 26, e.sockaddr?.family)
         bind(s, 27, e.sockaddr?.address)
         bind(s, 28, e.sockaddr?.port)
-        bind(s, 29, e.fields.isEmpty ? nil : JSONText.object(e.fields))
-        sqlite3_bind_int64(s, 30, state.nextBlock)
-        sqlite3_bind_int64(s, 31, Int64(block.count))
-        sqlite3_bind_int64(s, 32, Int64(e.raw.count))
+        bind(s, 29, fields)
+        sqlite3_bind_int64(s, 30, block)
+        sqlite3_bind_int64(s, 31, offset)
+        sqlite3_bind_int64(s, 32, length)
         try step(s)
         guard sqlite3_changes(db.sqliteConnection) == 1 else { return }
 
-        let eventID = state.nextEvent
+        // The row as `SELECT * FROM event` returns it, column by column.
+        encodedEvent.beginRow()
+        encodedEvent.integer(id); encodedEvent.integer(node); encodedEvent.integer(e.timeMs); encodedEvent.integer(e.serial); encodedEvent.integer(e.part)
+        encodedEvent.integer(types); encodedEvent.integer(Int64(e.recordTypes.count))
+        encodedEvent.value(e.arch); encodedEvent.value(e.syscall); encodedEvent.value(success); encodedEvent.value(e.exit)
+        encodedEvent.value(e.pid); encodedEvent.value(e.ppid); encodedEvent.value(e.uid); encodedEvent.value(e.euid); encodedEvent.value(e.gid); encodedEvent.value(e.auid); encodedEvent.value(e.ses)
+        encodedEvent.value(tty); encodedEvent.value(comm); encodedEvent.value(exe); encodedEvent.value(key); encodedEvent.value(path); encodedEvent.value(cwd)
+        encodedEvent.value(argv); encodedEvent.value(e.sockaddr?.family); encodedEvent.value(e.sockaddr?.address); encodedEvent.value(e.sockaddr?.port)
+        encodedEvent.value(fields); encodedEvent.integer(block); encodedEvent.integer(offset); encodedEvent.integer(length)
+
         state.nextEvent += 1
         inserted += 1
-        for item in e.paths {
+        if !e.paths.isEmpty { try insertPaths(e.paths, eventID: id) }
+        self.block.append(contentsOf: e.raw)
+        eventsInBlock += 1
+        if eventsInBlock >= EventWriter.blockEvents || self.block.count >= EventWriter.blockBytes { try flushBlock() }
+    }
+
+    /// PATH items in item order, the first of a repeated item kept, as the
+    /// table's primary key orders and keeps them.
+    private mutating func insertPaths(_ items: [PathItem], eventID: Int64) throws {
+        var sorted = items
+        if !zip(items, items.dropFirst()).allSatisfy({ $0.item < $1.item }) {
+            sorted = items.enumerated().sorted { ($0.element.item, $0.offset) < ($1.element.item, $1.offset) }.map(\.element)
+        }
+        var last: Int64?
+        for item in sorted where item.item != last {
+            last = item.item
+            let name = try text(item.name), nametype = try text(item.nametype)
             let p = insertPath
             sqlite3_bind_int64(p, 1, eventID)
             sqlite3_bind_int64(p, 2, item.item)
-            bind(p, 3, try text(item.name))
+            bind(p, 3, name)
             bind(p, 4, item.inode)
             bind(p, 5, item.mode)
-            bind(p, 6, try text(item.nametype))
+            bind(p, 6, nametype)
             bind(p, 7, item.ouid)
             try step(p)
+            encodedPath.beginRow()
+            encodedPath.integer(eventID); encodedPath.integer(item.item); encodedPath.value(name)
+            encodedPath.value(item.inode); encodedPath.value(item.mode); encodedPath.value(nametype); encodedPath.value(item.ouid)
         }
-        block.append(contentsOf: e.raw)
-        eventsInBlock += 1
-        if eventsInBlock >= EventWriter.blockEvents || block.count >= EventWriter.blockBytes { try flushBlock() }
     }
 
     mutating func insert(_ rows: [CoverageRow]) throws {
@@ -212,6 +252,10 @@ private struct BatchWriter {
             bind(s, 10, row.count)
             bind(s, 11, row.detail)
             try step(s)
+            encodedCoverage.beginRow()
+            encodedCoverage.integer(state.nextCoverage); encodedCoverage.value(row.kind); encodedCoverage.integer(now); encodedCoverage.value(row.source); encodedCoverage.value(row.node)
+            encodedCoverage.value(row.firstSerial); encodedCoverage.value(row.lastSerial); encodedCoverage.value(row.firstTimeMs); encodedCoverage.value(row.lastTimeMs)
+            encodedCoverage.value(row.count); encodedCoverage.value(row.detail)
             state.nextCoverage += 1
         }
     }
@@ -225,8 +269,10 @@ private struct BatchWriter {
             coverage: .init(first: start.nextCoverage, last: state.nextCoverage - 1))
         let id = state.nextBatch
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let hash = try ChainHasher.hash(db, batchID: id, committedMs: now, source: source,
-                                        ranges: ranges, previous: state.lastHash)
+        let hash = ChainHasher.hash(batchID: id, committedMs: now, source: source, ranges: ranges,
+                                    previous: state.lastHash,
+                                    encoded: [.text: encodedText, .raw_block: encodedBlock, .event: encodedEvent,
+                                              .path: encodedPath, .coverage: encodedCoverage])
         try db.execute(sql: """
             INSERT INTO batch (id, committed_ms, source, first_text, last_text, first_block, last_block,
               first_event, last_event, first_coverage, last_coverage, prev_hash, hash)
@@ -248,6 +294,11 @@ private struct BatchWriter {
         sqlite3_bind_int64(s, 3, Int64(block.count))
         _ = compressed.withUnsafeBytes { sqlite3_bind_blob(s, 4, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
         try step(s)
+        encodedBlock.beginRow()
+        encodedBlock.integer(state.nextBlock)
+        encodedBlock.value(RawCodec.name)
+        encodedBlock.integer(Int64(block.count))
+        compressed.withUnsafeBytes { encodedBlock.blob($0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count) }
         state.nextBlock += 1
         block.removeAll(keepingCapacity: true)
         eventsInBlock = 0
@@ -259,6 +310,9 @@ private struct BatchWriter {
         sqlite3_bind_int64(insertText, 1, id)
         bind(insertText, 2, value)
         try step(insertText)
+        encodedText.beginRow()
+        encodedText.integer(id)
+        encodedText.value(value)
         state.nextText += 1
         state.texts[value] = id
         return id

@@ -243,21 +243,37 @@ public final class Ingest {
 
 /// Numbers events that share node, time, serial and record types within one
 /// input. Such pieces arrive close together, so only a window of recent
-/// identities is kept.
+/// identities is kept. Looked up by (serial, time) — two integers, cheap to
+/// hash — with node and types compared only among the few that share them.
 struct RecentIdentities {
-    struct Identity: Hashable { var node: String; var timeMs: Int64; var serial: Int64; var types: [Int32] }
-    private var seen: [Identity: Int64] = [:]
-    private var order: [Identity] = []
+    struct Stamp: Hashable { var serial: Int64; var timeMs: Int64 }
+    struct Seen { var node: String; var types: [Int32]; var count: Int64 }
+    private var seen: [Stamp: [Seen]] = [:]
+    private var order: [Stamp] = []
     private var head = 0
     static let window = 65_536
 
+    init() {
+        seen.reserveCapacity(Self.window)
+        order.reserveCapacity(Self.window)
+    }
+
     mutating func next(node: String, timeMs: Int64, serial: Int64, types: [Int32]) -> Int64 {
-        let id = Identity(node: node, timeMs: timeMs, serial: serial, types: types)
-        if let n = seen[id] { seen[id] = n + 1; return n + 1 }
-        seen[id] = 0
-        if order.count < Self.window { order.append(id) } else {
+        let stamp = Stamp(serial: serial, timeMs: timeMs)
+        if var list = seen[stamp] {
+            if let i = list.firstIndex(where: { $0.node == node && $0.types == types }) {
+                list[i].count += 1
+                seen[stamp] = list
+                return list[i].count
+            }
+            list.append(Seen(node: node, types: types, count: 0))
+            seen[stamp] = list
+            return 0
+        }
+        seen[stamp] = [Seen(node: node, types: types, count: 0)]
+        if order.count < Self.window { order.append(stamp) } else {
             seen[order[head]] = nil
-            order[head] = id
+            order[head] = stamp
             head = (head + 1) % Self.window
         }
         return 0
