@@ -154,7 +154,7 @@ public final class LiveIngest {
             counters.gaps += 1
             counters.missingSerials += gap.missing
             pendingRows.append(CoverageRow(
-                kind: CoverageRow.serialGapKind, source: source, node: node,
+                kind: .serialGap, source: source, node: node,
                 firstSerial: gap.firstSerial, lastSerial: gap.lastSerial,
                 firstTimeMs: gap.beforeTimeMs, lastTimeMs: gap.beforeTimeMs, count: gap.missing))
         }

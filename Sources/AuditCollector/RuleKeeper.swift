@@ -59,16 +59,9 @@ struct RuleKeeper {
         self.loaded = nil
     }
 
-    struct Detail: Codable {
-        var files: [String]
-        var sha256: String
-        var rules: Int
-        var text: String
-    }
-
     static func row(_ set: RuleSet) -> CoverageRow {
-        CoverageRow(kind: CoverageRow.rulesLoadedKind, source: KernelCollector.source, firstTimeMs: Clock.wallMs(),
-                    count: Int64(set.ruleCount),
-                    detail: Ledger.encode(Detail(files: set.files, sha256: set.sha256, rules: set.ruleCount, text: set.text)))
+        let loaded = Ledger.RulesLoaded(files: set.files, sha256: set.sha256, rules: set.ruleCount, text: set.text,
+                                        keys: set.keys, immutable: set.immutable, backlogLimit: set.backlogLimit)
+        return CoverageRow(loaded, source: KernelCollector.source, firstTimeMs: Clock.wallMs(), count: Int64(set.ruleCount))
     }
 }

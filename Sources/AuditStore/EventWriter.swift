@@ -201,7 +201,7 @@ private struct BatchWriter {
         for row in rows {
             let s = insertCoverage
             sqlite3_bind_int64(s, 1, state.nextCoverage)
-            bind(s, 2, row.kind)
+            bind(s, 2, row.kind.rawValue)
             sqlite3_bind_int64(s, 3, now)
             bind(s, 4, row.source)
             bind(s, 5, row.node)

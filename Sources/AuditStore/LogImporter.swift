@@ -92,20 +92,20 @@ public final class LogImporter {
         if let parseError { notes.append("stopped: \(parseError)") }
         summary.events += events
         var coverage = [CoverageRow(
-            kind: CoverageRow.importKind, source: input.name,
+            kind: .import, source: input.name,
             firstTimeMs: events > 0 ? firstTime : nil, lastTimeMs: events > 0 ? lastTime : nil,
             count: Int64(events), detail: notes.isEmpty ? nil : notes.joined(separator: "; "))]
         let found = gaps.gaps()
         summary.gaps += found.count
         for gap in found.prefix(Self.maxGapRows) {
-            coverage.append(CoverageRow(kind: CoverageRow.serialGapKind, source: input.name, node: gap.node,
+            coverage.append(CoverageRow(kind: .serialGap, source: input.name, node: gap.node,
                                         firstSerial: gap.firstSerial, lastSerial: gap.lastSerial,
                                         firstTimeMs: gap.afterTimeMs, lastTimeMs: gap.beforeTimeMs,
                                         count: gap.missing))
         }
         if found.count > Self.maxGapRows {
             let rest = found.dropFirst(Self.maxGapRows)
-            coverage.append(CoverageRow(kind: CoverageRow.serialGapKind, source: input.name,
+            coverage.append(CoverageRow(kind: .serialGap, source: input.name,
                                         count: rest.reduce(0) { $0 + $1.missing },
                                         detail: "\(rest.count) further gaps summarised"))
         }
