@@ -29,7 +29,14 @@ struct RuleKeeper {
         let loader = try RuleLoader()
         // A collector that was killed left its rules in: replace them.
         _ = try loader.remove(set)
-        try loader.load(set, options: options)
+        do {
+            try loader.load(set, options: options)
+        } catch {
+            // A failed file takes back its own rules; the files before it keep
+            // theirs unless removed here, and nothing would remove them later.
+            _ = try? loader.remove(set)
+            throw error
+        }
         self.loader = loader
         loaded = set
         ingest.record(Self.row(set))
@@ -41,10 +48,18 @@ struct RuleKeeper {
         do {
             let set = try RuleSet.read(paths)
             let loader = try self.loader ?? RuleLoader()
-            if let loaded { _ = try loader.remove(loaded) }
+            let previous = loaded
+            if let previous { _ = try loader.remove(previous) }
             loaded = nil
-            try loader.load(set, options: options)
             self.loader = loader
+            do {
+                try loader.load(set, options: options)
+            } catch {
+                // The kernel refused a line: take the new set out, put the old one back.
+                _ = try? loader.remove(set)
+                if let previous, (try? loader.load(previous, options: options)) != nil { loaded = previous }
+                throw error
+            }
             loaded = set
             ingest.record(Self.row(set))
             logger.info("SIGHUP: reloaded \(summary)")
