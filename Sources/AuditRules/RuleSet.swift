@@ -1,3 +1,4 @@
+import AuditKernel
 import Crypto
 import Foundation
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import AuditCollector
+import AuditKernel
 import AuditQuery
 import AuditStore
 import Foundation
