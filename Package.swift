@@ -44,9 +44,11 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
+        // The kernel's audit control: status, settings, the audit daemon's pid, the rule list.
+        .target(name: "AuditKernel", dependencies: ["CAudit"]),
         // Audit rules in auditctl syntax: parsed and loaded through libaudit's rule API.
         .target(name: "AuditRules", dependencies: [
-            "CAudit",
+            "AuditKernel", "CAudit",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The BPF sensor: libbpf loader, ring buffer, events.h records to events.
@@ -56,21 +58,21 @@ let package = Package(
         ]),
         // Live collection: the kernel audit socket, auditd's plugin stream, followed logs.
         .target(name: "AuditCollector", dependencies: [
-            "AuditRecords", "AuditStore", "AuditRules", "AuditSensor", "CAudit", "CLinux",
+            "AuditKernel", "AuditRecords", "AuditStore", "AuditRules", "AuditSensor", "CAudit", "CLinux",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "auditq", dependencies: [
-            "AuditQuery", "AuditStore", "AuditRecords", "AuditRules", "AuditCollector",
+            "AuditQuery", "AuditStore", "AuditRecords", "AuditRules", "AuditKernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "auditqd", dependencies: [
-            "AuditCollector", "AuditStore", "AuditRecords", "AuditRules",
+            "AuditCollector", "AuditKernel", "AuditStore", "AuditRecords", "AuditRules",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AuditqTests", dependencies: [
-            "AuditRecords", "AuditStore", "AuditQuery", "AuditRules", "AuditCollector", "AuditSensor",
+            "AuditRecords", "AuditStore", "AuditQuery", "AuditRules", "AuditKernel", "AuditCollector", "AuditSensor",
             "BPFPrograms", "CBPFEvents",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -1,3 +1,4 @@
+import AuditKernel
 import CAudit
 #if canImport(Glibc)
 import Glibc

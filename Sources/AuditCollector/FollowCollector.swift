@@ -79,7 +79,7 @@ public final class FollowCollector {
                 cursorDirty = true
             case .gap(let text):
                 logger.warning("\(text)")
-                ingest.record(CoverageRow(kind: CoverageRow.followGapKind, source: source, firstTimeMs: Clock.wallMs(), detail: text))
+                ingest.record(CoverageRow(kind: .followGap, source: source, firstTimeMs: Clock.wallMs(), detail: text))
             }
         }
         let emit: (UnsafeRawBufferPointer, FollowedFile, Int64) throws -> Void = { lines, file, offset in
@@ -93,7 +93,7 @@ public final class FollowCollector {
             cursorDirty = true
             let text = "\(file.name): byte \(line.offset): \(line.reason) (\(line.length) bytes passed over)"
             logger.warning("\(text)")
-            ingest.record(CoverageRow(kind: CoverageRow.skippedLineKind, source: source, firstTimeMs: Clock.wallMs(),
+            ingest.record(CoverageRow(kind: .skippedLine, source: source, firstTimeMs: Clock.wallMs(),
                                       count: Int64(line.length), detail: text))
         }
 

@@ -1,3 +1,4 @@
+import AuditKernel
 import AuditRecords
 import AuditRules
 import AuditSensor
@@ -35,11 +36,11 @@ public final class KernelCollector {
         var enabledByUs = false
         let socket: AuditSocket
         if mode == .primary {
-            try control.setBacklogLimit(config.backlogLimit)
-            try control.setBacklogWaitTime(config.backlogWaitTime)
+            try control.set(.backlogLimit(config.backlogLimit))
+            try control.set(.backlogWaitTime(config.backlogWaitTime))
             socket = try AuditSocket(mode: .primary, receiveBufferBytes: config.receiveBufferBytes)
             if found.enabled == 0 {
-                try control.setEnabled(1)
+                try control.set(.enabled(1))
                 enabledByUs = true
             }
         } else {
@@ -98,7 +99,7 @@ public final class KernelCollector {
             // Stop: rule removal and the flag change come back as CONFIG_CHANGE
             // records, which are drained and stored before the last commit.
             if mode == .primary && !config.keepRules { rules.remove() }
-            if enabledByUs { try? control.setEnabled(0) }
+            if enabledByUs { try? control.set(.enabled(0)) }
             try sensor?.stop(into: ingest, keepAttached: config.keepSensor, logger: logger)
             try loop.drainFinal()
             try loop.pollLost()
@@ -114,7 +115,7 @@ public final class KernelCollector {
             // removed, the enabled flag back, no audit daemon registered.
             if mode == .primary {
                 if !config.keepRules { rules.remove() }
-                if enabledByUs { try? control.setEnabled(0) }
+                if enabledByUs { try? control.set(.enabled(0)) }
                 try? control.unregisterDaemon()
             }
             throw error

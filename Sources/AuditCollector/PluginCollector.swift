@@ -71,7 +71,7 @@ public final class PluginCollector {
             skipped += 1
             let text = "standard input: byte \(line.offset): \(line.reason) (\(line.length) bytes passed over)"
             logger.warning("\(text)")
-            ingest.record(CoverageRow(kind: CoverageRow.skippedLineKind, source: source, firstTimeMs: Clock.wallMs(),
+            ingest.record(CoverageRow(kind: .skippedLine, source: source, firstTimeMs: Clock.wallMs(),
                                       count: Int64(line.length), detail: text))
         }
         func readInput() throws -> ReadResult {

@@ -1,3 +1,4 @@
+import AuditKernel
 import AuditRecords
 import AuditStore
 import Logging
@@ -59,7 +60,7 @@ struct ReceiveLoop {
         if overrunsNow > 0 {
             overruns += overrunsNow
             logger.warning("audit socket overrun (ENOBUFS): the kernel dropped records for this socket")
-            ingest.record(CoverageRow(kind: CoverageRow.socketOverrunKind, source: KernelCollector.source,
+            ingest.record(CoverageRow(kind: .socketOverrun, source: KernelCollector.source,
                                       firstTimeMs: Clock.wallMs(), count: overrunsNow,
                                       detail: "ENOBUFS on the \(socket.mode.rawValue) audit socket"))
         }
@@ -100,7 +101,7 @@ struct ReceiveLoop {
         let delta = status.lostSince(lastLost)
         kernelLost += delta
         logger.warning("the kernel lost \(delta) audit record(s) (lost counter \(lastLost) → \(status.lost), backlog \(status.backlog)/\(status.backlogLimit))")
-        ingest.record(CoverageRow(kind: CoverageRow.kernelLostKind, source: KernelCollector.source,
+        ingest.record(CoverageRow(kind: .kernelLost, source: KernelCollector.source,
                                   firstTimeMs: Clock.wallMs(), count: delta,
                                   detail: "kernel lost counter \(lastLost) → \(status.lost); backlog \(status.backlog) of \(status.backlogLimit)"))
         lastLost = status.lost

@@ -29,7 +29,14 @@ struct RuleKeeper {
         let loader = try RuleLoader()
         // A collector that was killed left its rules in: replace them.
         _ = try loader.remove(set)
-        try loader.load(set, options: options)
+        do {
+            try loader.load(set, options: options)
+        } catch {
+            // A failed file takes back its own rules; the files before it keep
+            // theirs unless removed here, and nothing would remove them later.
+            _ = try? loader.remove(set)
+            throw error
+        }
         self.loader = loader
         loaded = set
         ingest.record(Self.row(set))
@@ -41,10 +48,18 @@ struct RuleKeeper {
         do {
             let set = try RuleSet.read(paths)
             let loader = try self.loader ?? RuleLoader()
-            if let loaded { _ = try loader.remove(loaded) }
+            let previous = loaded
+            if let previous { _ = try loader.remove(previous) }
             loaded = nil
-            try loader.load(set, options: options)
             self.loader = loader
+            do {
+                try loader.load(set, options: options)
+            } catch {
+                // The kernel refused a line: take the new set out, put the old one back.
+                _ = try? loader.remove(set)
+                if let previous, (try? loader.load(previous, options: options)) != nil { loaded = previous }
+                throw error
+            }
             loaded = set
             ingest.record(Self.row(set))
             logger.info("SIGHUP: reloaded \(summary)")
@@ -59,16 +74,9 @@ struct RuleKeeper {
         self.loaded = nil
     }
 
-    struct Detail: Codable {
-        var files: [String]
-        var sha256: String
-        var rules: Int
-        var text: String
-    }
-
     static func row(_ set: RuleSet) -> CoverageRow {
-        CoverageRow(kind: CoverageRow.rulesLoadedKind, source: KernelCollector.source, firstTimeMs: Clock.wallMs(),
-                    count: Int64(set.ruleCount),
-                    detail: Ledger.encode(Detail(files: set.files, sha256: set.sha256, rules: set.ruleCount, text: set.text)))
+        let loaded = Ledger.RulesLoaded(files: set.files, sha256: set.sha256, rules: set.ruleCount, text: set.text,
+                                        keys: set.keys, immutable: set.immutable, backlogLimit: set.backlogLimit)
+        return CoverageRow(loaded, source: KernelCollector.source, firstTimeMs: Clock.wallMs(), count: Int64(set.ruleCount))
     }
 }

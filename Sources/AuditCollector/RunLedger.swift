@@ -7,16 +7,15 @@ import Logging
 enum RunLedger {
     /// Records and commits the start; `previous` is `Ledger.lastRun` for the source.
     static func begin(_ ingest: Ingest, source: String, start: Ledger.Start,
-                      previous: (start: Ledger.Row, stopped: Bool)?, consequence: String, logger: Logger) throws {
-        if let previous, !previous.stopped {
-            let pid = previous.start.decode(Ledger.Start.self)?.pid ?? 0
-            ingest.record(CoverageRow(kind: CoverageRow.uncleanStopKind, source: source,
-                                      firstTimeMs: previous.start.recordedMs, lastTimeMs: Clock.wallMs(),
+                      previous: Ledger.Run?, consequence: String, logger: Logger) throws {
+        if let previous, !previous.ended {
+            let pid = previous.start?.pid ?? 0
+            ingest.record(CoverageRow(kind: .uncleanStop, source: source,
+                                      firstTimeMs: previous.startedMs, lastTimeMs: Clock.wallMs(),
                                       detail: "collector pid \(pid) ended without a stop row (killed or crashed); \(consequence)"))
             logger.warning("the previous \(start.mode) collector (pid \(pid)) did not stop cleanly; \(consequence)")
         }
-        ingest.record(CoverageRow(kind: CoverageRow.collectorStartKind, source: source,
-                                  firstTimeMs: Clock.wallMs(), detail: Ledger.encode(start)))
+        ingest.record(CoverageRow(start, source: source, firstTimeMs: Clock.wallMs()))
         try ingest.commit()
     }
 
@@ -26,8 +25,7 @@ enum RunLedger {
         try ingest.finish(flushParser: flushParser) { counters in
             let stop = Ledger.Stop(records: counters.records, events: counters.events, kernelLost: kernelLost,
                                    socketOverruns: socketOverruns, missingSerials: counters.missingSerials, reason: reason)
-            return (stop, [CoverageRow(kind: CoverageRow.collectorStopKind, source: source, lastTimeMs: Clock.wallMs(),
-                                       count: Int64(counters.events), detail: Ledger.encode(stop))])
+            return (stop, [CoverageRow(stop, source: source, lastTimeMs: Clock.wallMs(), count: Int64(counters.events))])
         }
     }
 }

@@ -1,3 +1,4 @@
+import AuditKernel
 import AuditRecords
 import CLinux
 import Foundation

@@ -12,15 +12,6 @@ struct SensorKeeper {
     private var lastDrops: UInt64 = 0
     private(set) var drops: UInt64 = 0
 
-    struct Detail: Codable {
-        var mode: String
-        var reason: String
-        var resumed: Bool
-        var bootID: String
-        var programs: [Sensor.Program]
-        var watchedPaths: Int
-    }
-
     init(storePath: String, extraWatches: [String], protect: Bool, logger: Logger) throws {
         var options = Sensor.Options()
         if protect { options.protectPaths = [storePath, storePath + "-wal"] }
@@ -43,10 +34,11 @@ struct SensorKeeper {
     }
 
     var row: CoverageRow {
-        let detail = Detail(mode: sensor.mode.rawValue, reason: sensor.reason, resumed: sensor.resumed, bootID: HostFacts.bootID,
-                            programs: sensor.programs, watchedPaths: sensor.watchCount)
-        return CoverageRow(kind: CoverageRow.sensorKind, source: sensor.mode.rawValue, firstTimeMs: Clock.wallMs(),
-                           count: Int64(sensor.programs.count), detail: Ledger.encode(detail))
+        let state = Ledger.SensorState(mode: sensor.mode.rawValue, reason: sensor.reason, resumed: sensor.resumed,
+                                       bootID: HostFacts.bootID,
+                                       programs: sensor.programs.map { .init(name: $0.name, section: $0.section, id: $0.id) },
+                                       watchedPaths: sensor.watchCount)
+        return CoverageRow(state, source: sensor.mode.rawValue, firstTimeMs: Clock.wallMs(), count: Int64(sensor.programs.count))
     }
 
     /// Moves what the ring-buffer thread decoded into the batch.
@@ -63,7 +55,7 @@ struct SensorKeeper {
         lastDrops = now
         drops += delta
         logger.warning("sensor: the ring buffer was full; \(delta) event(s) dropped")
-        ingest.record(CoverageRow(kind: CoverageRow.sensorDropKind, source: sensor.mode.rawValue,
+        ingest.record(CoverageRow(kind: .sensorDrop, source: sensor.mode.rawValue,
                                   firstTimeMs: Clock.wallMs(), count: Int64(delta),
                                   detail: "BPF ring buffer full: \(delta) event(s) not recorded"))
     }

@@ -1,3 +1,4 @@
+import AuditKernel
 import CLinux
 #if canImport(Glibc)
 import Glibc

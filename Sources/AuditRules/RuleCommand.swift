@@ -1,3 +1,4 @@
+import AuditKernel
 import CAudit
 
 /// A place in a rule file, printed "FILE:LINE".
@@ -19,32 +20,6 @@ enum RuleCommand: Sendable {
     case add(RuleData)
     /// `-d`, `-W`.
     case delete(RuleData)
-}
-
-/// A value of the kernel's audit status that a rule file sets.
-enum AuditSetting: Sendable, Equatable {
-    case enabled(UInt32)          // -e
-    case failure(UInt32)          // -f
-    case rateLimit(UInt32)        // -r
-    case backlogLimit(UInt32)     // -b
-    case backlogWaitTime(UInt32)  // --backlog_wait_time
-
-    /// As `auditctl -s` names it.
-    var name: String {
-        switch self {
-        case .enabled: return "enabled"
-        case .failure: return "failure"
-        case .rateLimit: return "rate_limit"
-        case .backlogLimit: return "backlog_limit"
-        case .backlogWaitTime: return "backlog_wait_time"
-        }
-    }
-
-    var value: UInt32 {
-        switch self {
-        case .enabled(let v), .failure(let v), .rateLimit(let v), .backlogLimit(let v), .backlogWaitTime(let v): return v
-        }
-    }
 }
 
 /// What happens when a line fails, set by `-i` and `-c` for the lines after

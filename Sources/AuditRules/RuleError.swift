@@ -1,3 +1,4 @@
+import AuditKernel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,6 +41,15 @@ public struct RuleError: Error, CustomStringConvertible, Sendable {
         let kind: Kind = (code == EPERM || code == EACCES) ? .permission : .kernel
         let text = Self.text(function: function, errno: code)
         return RuleError(kind, "\(function): \(text)" + (context.map { " (\($0))" } ?? ""), errno: code)
+    }
+
+    /// A kernel audit control request that failed: "FUNCTION: strerror (context)".
+    init(_ error: AuditSocketError) {
+        if error.unsupported {
+            self.init(.kernel, "\(error.operation): not supported by this kernel")
+        } else {
+            self = .call(error.operation, errno: error.errno, error.context)
+        }
     }
 
     /// The same error, said of one line of a rule file: "FILE:LINE: …".

@@ -1,5 +1,10 @@
+import AuditKernel
 import CAudit
 import Foundation
+
+/// libaudit prints its own complaints on stderr or syslog; auditq reports
+/// every failure itself, once, as a RuleError.
+let libauditQuiet: Void = set_aumessage_mode(MSG_QUIET, DBG_NO)
 
 /// Reads one line of a rule file the way auditctl's setopt() reads its
 /// arguments: option by option, in order, building at most one

@@ -1,3 +1,4 @@
+import AuditKernel
 import CAudit
 #if canImport(Glibc)
 import Glibc
@@ -40,16 +41,16 @@ public struct LoadReport: Sendable, CustomStringConvertible {
 }
 
 /// Loads rule sets into the kernel through libaudit's rule API, removes
-/// them, and lists what is loaded. Owns one NETLINK_AUDIT socket.
+/// them, and lists what is loaded, through the kernel audit control.
 public final class RuleLoader {
-    private let socket: RuleSocket
+    private let kernel: RuleRequests
 
     /// Needs CAP_AUDIT_CONTROL (root), even to list.
     public init() throws {
-        guard audit_can_control() != 0 else {
+        guard KernelAuditControl.canControl else {
             throw RuleError.call("audit_can_control", errno: EPERM, "needs root or CAP_AUDIT_CONTROL")
         }
-        socket = try RuleSocket()
+        kernel = try RuleRequests()
     }
 
     /// Sends the set's requests in order. A line the kernel refuses stops the
@@ -60,7 +61,7 @@ public final class RuleLoader {
     @discardableResult
     public func load(_ set: RuleSet, options: LoadOptions = .init()) throws -> LoadReport {
         try refuseIrreversible(set, options)
-        if set.lines.contains(where: { !$0.commands.isEmpty }), try socket.status().enabled == 2 {
+        if set.lines.contains(where: { !$0.commands.isEmpty }), try kernel.status().enabled == 2 {
             throw RuleError(.kernel, "the audit configuration is immutable (enabled 2): no rule changes until reboot")
         }
         var report = LoadReport()
@@ -93,11 +94,11 @@ public final class RuleLoader {
     /// returns how many.
     @discardableResult
     public func remove(_ set: RuleSet) throws -> Int {
-        var loaded = try socket.listRules().map(\.image)
+        var loaded = try kernel.listRules().map(\.image)
         var removed = 0
         for rule in set.addedRules {
             guard let index = loaded.firstIndex(of: rule.image) else { continue }
-            try socket.delete(rule)
+            try kernel.delete(rule)
             loaded.remove(at: index)
             removed += 1
         }
@@ -111,7 +112,7 @@ public final class RuleLoader {
     }
 
     func loadedRules() throws -> [RuleImage] {
-        try socket.listRules().map(\.image)
+        try kernel.listRules().map(\.image)
     }
 
     // MARK: Steps
@@ -132,23 +133,23 @@ public final class RuleLoader {
     private func send(_ command: RuleCommand, _ report: inout LoadReport, _ added: inout [RuleData]) throws {
         switch command {
         case .add(let rule):
-            try socket.add(rule)
+            try kernel.add(rule)
             added.append(rule)
             report.rulesAdded += 1
         case .delete(let rule):
-            try socket.delete(rule)
+            try kernel.delete(rule)
             report.rulesDeleted += 1
         case .deleteAll(let key):
             report.rulesDeleted += try deleteAll(key: key)
         case .setting(let setting):
-            try socket.set(setting)
+            try kernel.set(setting)
             report.settings.append("\(setting.name) \(setting.value)")
         case .resetLost:
-            report.settings.append("lost 0 (was \(try socket.resetLost()))")
+            report.settings.append("lost 0 (was \(try kernel.resetLost()))")
         case .resetBacklogWaitTimeActual:
-            report.settings.append("backlog_wait_time_actual 0 (was \(try socket.resetBacklogWaitTimeActual()))")
+            report.settings.append("backlog_wait_time_actual 0 (was \(try kernel.resetBacklogWaitTimeActual()))")
         case .loginuidImmutable:
-            try socket.setLoginuidImmutable()
+            try kernel.setLoginuidImmutable()
             report.settings.append("loginuid_immutable 1 locked")
         }
     }
@@ -157,8 +158,8 @@ public final class RuleLoader {
     /// auditctl's key_match does), deleted one by one as listed.
     private func deleteAll(key: String?) throws -> Int {
         var deleted = 0
-        for rule in try socket.listRules() where key.map({ rule.image.key?.contains($0) == true }) ?? true {
-            try socket.delete(rule)
+        for rule in try kernel.listRules() where key.map({ rule.image.key?.contains($0) == true }) ?? true {
+            try kernel.delete(rule)
             deleted += 1
         }
         return deleted
@@ -170,11 +171,50 @@ public final class RuleLoader {
         guard !added.isEmpty else { return error }
         var kept = 0
         for rule in added.reversed() {
-            do { try socket.delete(rule) } catch { kept += 1 }
+            do { try kernel.delete(rule) } catch { kept += 1 }
         }
         let outcome = kept == 0
             ? "the \(added.count) rule(s) added from the file before it were removed"
             : "\(kept) of the \(added.count) rule(s) added from the file before it could not be removed"
         return RuleError(error.kind, "\(error.description); \(outcome)", errno: error.errno)
     }
+}
+
+/// The kernel audit control as the loader uses it: rules as `RuleData`,
+/// settings as rule files write them, failures as `RuleError`.
+struct RuleRequests {
+    let control: KernelAuditControl
+
+    init() throws {
+        control = try asRuleError { try KernelAuditControl() }
+    }
+
+    func add(_ rule: RuleData) throws {
+        try asRuleError { try control.addRule(rule.pointer, flags: rule.flags, action: rule.action) }
+    }
+
+    /// The kernel matches the rule by content, and a rule it holds no longer
+    /// carries -A's AUDIT_FILTER_PREPEND; libaudit writes the flags it is
+    /// given into the rule, so such a rule is sent as a copy.
+    func delete(_ rule: RuleData) throws {
+        let request = rule.flags & AUDIT_FILTER_PREPEND == 0 ? rule : try RuleData(copying: rule.pointer)
+        let flags = rule.flags & ~AUDIT_FILTER_PREPEND
+        try asRuleError { try control.deleteRule(request.pointer, flags: flags, action: rule.action) }
+    }
+
+    func set(_ setting: AuditSetting) throws { try asRuleError { try control.set(setting) } }
+    func setLoginuidImmutable() throws { try asRuleError { try control.setLoginuidImmutable() } }
+    func resetLost() throws -> UInt32 { try asRuleError { try control.resetLost() } }
+    func resetBacklogWaitTimeActual() throws -> UInt32 { try asRuleError { try control.resetBacklogWaitTimeActual() } }
+    func status() throws -> KernelAuditStatus { try asRuleError { try control.status() } }
+
+    /// The kernel's rules, every list, in the kernel's order.
+    func listRules() throws -> [RuleData] {
+        try asRuleError { try control.listRules { try RuleData(copying: $0) } }
+    }
+}
+
+/// Runs a kernel request, its failure said as a RuleError.
+private func asRuleError<T>(_ request: () throws -> T) throws -> T {
+    do { return try request() } catch let error as AuditSocketError { throw RuleError(error) }
 }

@@ -1,3 +1,4 @@
+import AuditKernel
 import Crypto
 import Foundation
 
@@ -20,6 +21,22 @@ public struct RuleSet: Sendable {
     public var keys: [String] {
         var seen = Set<String>()
         return addedRules.flatMap { $0.image.keys }.filter { seen.insert($0).inserted }
+    }
+
+    /// The set locks the audit configuration until reboot (its last `-e` is 2).
+    public var immutable: Bool {
+        if case .enabled(let value)? = settings.last(where: { if case .enabled = $0 { true } else { false } }) { return value == 2 }
+        return false
+    }
+
+    /// The backlog limit the set asks for (its last `-b`), if it sets one.
+    public var backlogLimit: UInt32? {
+        if case .backlogLimit(let value)? = settings.last(where: { if case .backlogLimit = $0 { true } else { false } }) { return value }
+        return nil
+    }
+
+    private var settings: [AuditSetting] {
+        lines.flatMap(\.commands).compactMap { if case .setting(let s) = $0 { return s } else { return nil } }
     }
 
     /// How many rules the set adds (-a, -A, -w).

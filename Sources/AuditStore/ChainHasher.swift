@@ -236,6 +236,9 @@ public enum ChainHasher {
         mutating func value(_ v: [UInt8]) { v.withUnsafeBufferPointer { text($0.baseAddress, $0.count) } }
 
         public mutating func removeAll() { buffer.removeAll(keepingCapacity: true) }
+
+        /// Rows encoded apart, appended in order.
+        mutating func append(_ rows: RowEncoder) { buffer.append(contentsOf: rows.buffer) }
     }
 
     /// Buffers small writes, feeds SHA-256 in large chunks.

@@ -68,8 +68,7 @@ public enum Checkpoint {
         }
         guard let (batch, hash, storeID) = head else { throw CheckpointError.emptyStore }
         let detail = try sign(key, batch: batch, headHash: hash, storeID: storeID)
-        let row = CoverageRow(kind: CoverageRow.checkpointKind, source: "auditq checkpoint", count: batch,
-                              detail: Ledger.encode(detail))
+        let row = CoverageRow(detail, source: "auditq checkpoint", count: batch)
         let result = try EventWriter(store: store).commit(events: [], coverage: [row], source: "checkpoint")
         return (detail, result.batchID ?? batch + 1)
     }
@@ -96,7 +95,7 @@ public enum Checkpoint {
         let rows = try GRDB.Row.fetchAll(db, sql: """
             SELECT c.id, c.detail, b.id AS batch FROM coverage c LEFT JOIN batch b
               ON c.id BETWEEN b.first_coverage AND b.last_coverage WHERE c.kind = ? ORDER BY c.id
-            """, arguments: [CoverageRow.checkpointKind])
+            """, arguments: [Ledger.Kind.checkpoint.rawValue])
         for row in rows {
             let coverageID: Int64 = row["id"]
             let holder: Int64 = row["batch"] ?? 0

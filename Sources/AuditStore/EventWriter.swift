@@ -193,14 +193,16 @@ private struct BatchWriter {
         guard sqlite3_changes(db.sqliteConnection) == 1 else { return }
 
         // The row as `SELECT * FROM event` returns it, column by column.
-        encodedEvent.beginRow()
-        encodedEvent.integer(id); encodedEvent.integer(node); encodedEvent.integer(e.timeMs); encodedEvent.integer(e.serial); encodedEvent.integer(e.part)
-        encodedEvent.integer(types); encodedEvent.integer(Int64(e.recordTypes.count))
-        encodedEvent.value(e.arch); encodedEvent.value(e.syscall); encodedEvent.value(success); encodedEvent.value(e.exit)
-        encodedEvent.value(e.pid); encodedEvent.value(e.ppid); encodedEvent.value(e.uid); encodedEvent.value(e.euid); encodedEvent.value(e.gid); encodedEvent.value(e.auid); encodedEvent.value(e.ses)
-        encodedEvent.value(tty); encodedEvent.value(comm); encodedEvent.value(exe); encodedEvent.value(key); encodedEvent.value(path); encodedEvent.value(cwd)
-        encodedEvent.value(argv); encodedEvent.value(e.sockaddr?.family); encodedEvent.value(e.sockaddr?.address); encodedEvent.value(e.sockaddr?.port)
-        encodedEvent.value(fields); encodedEvent.integer(block); encodedEvent.integer(offset); encodedEvent.integer(length)
+        var r = ChainHasher.RowEncoder()
+        r.beginRow()
+        r.integer(id); r.integer(node); r.integer(e.timeMs); r.integer(e.serial); r.integer(e.part)
+        r.integer(types); r.integer(Int64(e.recordTypes.count))
+        r.value(e.arch); r.value(e.syscall); r.value(success); r.value(e.exit)
+        r.value(e.pid); r.value(e.ppid); r.value(e.uid); r.value(e.euid); r.value(e.gid); r.value(e.auid); r.value(e.ses)
+        r.value(tty); r.value(comm); r.value(exe); r.value(key); r.value(path); r.value(cwd)
+        r.value(argv); r.value(e.sockaddr?.family); r.value(e.sockaddr?.address); r.value(e.sockaddr?.port)
+        r.value(fields); r.integer(block); r.integer(offset); r.integer(length)
+        encodedEvent.append(r)
 
         state.nextEvent += 1
         inserted += 1
@@ -241,7 +243,7 @@ private struct BatchWriter {
         for row in rows {
             let s = insertCoverage
             sqlite3_bind_int64(s, 1, state.nextCoverage)
-            bind(s, 2, row.kind)
+            bind(s, 2, row.kind.rawValue)
             sqlite3_bind_int64(s, 3, now)
             bind(s, 4, row.source)
             bind(s, 5, row.node)
@@ -252,10 +254,12 @@ private struct BatchWriter {
             bind(s, 10, row.count)
             bind(s, 11, row.detail)
             try step(s)
-            encodedCoverage.beginRow()
-            encodedCoverage.integer(state.nextCoverage); encodedCoverage.value(row.kind); encodedCoverage.integer(now); encodedCoverage.value(row.source); encodedCoverage.value(row.node)
-            encodedCoverage.value(row.firstSerial); encodedCoverage.value(row.lastSerial); encodedCoverage.value(row.firstTimeMs); encodedCoverage.value(row.lastTimeMs)
-            encodedCoverage.value(row.count); encodedCoverage.value(row.detail)
+            var r = ChainHasher.RowEncoder()
+            r.beginRow()
+            r.integer(state.nextCoverage); r.value(row.kind.rawValue); r.integer(now); r.value(row.source); r.value(row.node)
+            r.value(row.firstSerial); r.value(row.lastSerial); r.value(row.firstTimeMs); r.value(row.lastTimeMs)
+            r.value(row.count); r.value(row.detail)
+            encodedCoverage.append(r)
             state.nextCoverage += 1
         }
     }

@@ -101,7 +101,7 @@ public enum EvidenceExport {
     public static func build(_ store: EventStore, events: [Event], report: JSONValue?) throws -> File {
         try store.pool.read { db in
             guard let cp = try Row.fetchOne(db, sql: "SELECT id, detail FROM coverage WHERE kind = ? ORDER BY id DESC LIMIT 1",
-                                            arguments: [CoverageRow.checkpointKind]),
+                                            arguments: [Ledger.Kind.checkpoint.rawValue]),
                   let detail = try? JSONDecoder().decode(Checkpoint.Detail.self, from: Data((cp["detail"] as String? ?? "").utf8)) else {
                 throw ExportError.noCheckpoint
             }

@@ -178,7 +178,7 @@ public final class Ingest {
         counters.records = parser.recordCount
         note(serials.flush())
         if unrecordedGaps.count > 0 {
-            pendingRows.append(CoverageRow(kind: CoverageRow.serialGapKind, source: source,
+            pendingRows.append(CoverageRow(kind: .serialGap, source: source,
                                            count: unrecordedGaps.missing,
                                            detail: "\(unrecordedGaps.count) further gaps summarised"))
             unrecordedGaps = (0, 0)
@@ -233,7 +233,7 @@ public final class Ingest {
             }
             gapRows += 1
             pendingRows.append(CoverageRow(
-                kind: CoverageRow.serialGapKind, source: source, node: gap.node,
+                kind: .serialGap, source: source, node: gap.node,
                 firstSerial: gap.firstSerial, lastSerial: gap.lastSerial,
                 firstTimeMs: gap.afterTimeMs == 0 ? gap.beforeTimeMs : gap.afterTimeMs,
                 lastTimeMs: gap.beforeTimeMs, count: gap.missing))

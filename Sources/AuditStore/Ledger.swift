@@ -1,48 +1,15 @@
 import Foundation
 import GRDB
 
-/// The collector's ledger in the coverage table: who collected, from when to
-/// when, with which rules, and every loss it could see. Details are JSON so
-/// reports and `auditq status` read them without parsing prose.
+/// The ledger in the coverage table: who collected, from when to when, with
+/// which rules, and every loss it could see. Each kind of row is a case of
+/// `Ledger.Kind`; its JSON detail, when it has one, is a `LedgerPayload`, so
+/// reports and `auditq status` read them through the types that wrote them.
 public enum Ledger {
-    /// What a collector run states about itself in its start row.
-    public struct Start: Codable, Equatable, Sendable {
-        public var version: String
-        public var bootID: String
-        public var kernel: String
-        public var mode: String
-        public var pid: Int32
-        /// The kernel's `lost` counter when the run began.
-        public var lostAtStart: UInt32?
-        public var backlogLimit: UInt32?
-        public var backlogWaitTime: UInt32?
-
-        public init(version: String, bootID: String, kernel: String, mode: String, pid: Int32,
-                    lostAtStart: UInt32? = nil, backlogLimit: UInt32? = nil, backlogWaitTime: UInt32? = nil) {
-            self.version = version; self.bootID = bootID; self.kernel = kernel; self.mode = mode; self.pid = pid
-            self.lostAtStart = lostAtStart; self.backlogLimit = backlogLimit; self.backlogWaitTime = backlogWaitTime
-        }
-    }
-
-    /// What a run counted when it stopped.
-    public struct Stop: Codable, Equatable, Sendable {
-        public var records: Int
-        public var events: Int
-        public var kernelLost: Int64
-        public var socketOverruns: Int64
-        public var missingSerials: Int64
-        public var reason: String
-
-        public init(records: Int, events: Int, kernelLost: Int64, socketOverruns: Int64, missingSerials: Int64, reason: String) {
-            self.records = records; self.events = events; self.kernelLost = kernelLost
-            self.socketOverruns = socketOverruns; self.missingSerials = missingSerials; self.reason = reason
-        }
-    }
-
     /// A ledger row as stored.
     public struct Row: Sendable {
         public var id: Int64
-        public var kind: String
+        public var kind: Kind
         public var recordedMs: Int64
         public var source: String?
         public var node: String?
@@ -53,6 +20,18 @@ public enum Ledger {
         public var count: Int64?
         public var detail: String?
 
+        /// When the fact happened: the row's first time, else when it was written.
+        public var timeMs: Int64 { firstTimeMs ?? recordedMs }
+
+        /// The row's payload, or nil when the row is of another kind or its
+        /// detail does not decode.
+        public func payload<P: LedgerPayload>(_ type: P.Type) -> P? {
+            guard kind == P.kind else { return nil }
+            return decode(P.self)
+        }
+
+        /// The detail decoded as any JSON shape (tests read rows this way, to
+        /// check the stored format apart from the types that write it).
         public func decode<T: Decodable>(_ type: T.Type) -> T? {
             guard let detail else { return nil }
             return try? JSONDecoder().decode(T.self, from: Data(detail.utf8))
@@ -65,39 +44,41 @@ public enum Ledger {
         return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    public static func rows(_ db: Database, kinds: [String]) throws -> [Row] {
-        let marks = Array(repeating: "?", count: kinds.count).joined(separator: ",")
-        return try GRDB.Row.fetchAll(db, sql: """
-            SELECT id, kind, recorded_ms, source, node, first_serial, last_serial, first_time_ms, last_time_ms, count, detail
-            FROM coverage WHERE kind IN (\(marks)) ORDER BY id
-            """, arguments: StatementArguments(kinds)).map { r in
-            Row(id: r[0], kind: r[1], recordedMs: r[2], source: r[3], node: r[4], firstSerial: r[5], lastSerial: r[6],
-                firstTimeMs: r[7], lastTimeMs: r[8], count: r[9], detail: r[10])
-        }
+    private static let columns = "id, kind, recorded_ms, source, node, first_serial, last_serial, first_time_ms, last_time_ms, count, detail"
+
+    private static func row(_ r: GRDB.Row) -> Row? {
+        guard let kind = Kind(rawValue: r[1]) else { return nil }
+        return Row(id: r[0], kind: kind, recordedMs: r[2], source: r[3], node: r[4], firstSerial: r[5], lastSerial: r[6],
+                   firstTimeMs: r[7], lastTimeMs: r[8], count: r[9], detail: r[10])
     }
 
-    /// The last collector start of `source` and whether a stop row followed it.
-    public static func lastRun(_ store: EventStore, source: String) throws -> (start: Row, stopped: Bool)? {
+    /// Every row of `kinds`, oldest first.
+    public static func rows(_ db: Database, kinds: [Kind]) throws -> [Row] {
+        let marks = Array(repeating: "?", count: kinds.count).joined(separator: ",")
+        return try GRDB.Row.fetchAll(db, sql: "SELECT \(columns) FROM coverage WHERE kind IN (\(marks)) ORDER BY id",
+                                     arguments: StatementArguments(kinds.map(\.rawValue))).compactMap(row)
+    }
+
+    /// The last collector run of `source`, whether or not it ended.
+    public static func lastRun(_ store: EventStore, source: String) throws -> Run? {
         try store.pool.read { db in
-            let rows = try Ledger.rows(db, kinds: [CoverageRow.collectorStartKind, CoverageRow.collectorStopKind,
-                                                  CoverageRow.uncleanStopKind]).filter { $0.source == source }
-            guard let start = rows.last(where: { $0.kind == CoverageRow.collectorStartKind }) else { return nil }
-            return (start, rows.contains { $0.id > start.id })
+            try history(db, isRunning: { _ in false }).runs.last { $0.source == source }
         }
     }
 
     /// The newest row of `kind` written by `source` (by the time it was
     /// recorded, which the index on (kind, first_time_ms) walks backwards).
-    public static func lastRow(_ store: EventStore, kind: String, source: String) throws -> Row? {
+    public static func lastRow(_ store: EventStore, kind: Kind, source: String) throws -> Row? {
         try store.pool.read { db in
             try GRDB.Row.fetchOne(db, sql: """
-                SELECT id, kind, recorded_ms, source, node, first_serial, last_serial, first_time_ms, last_time_ms, count, detail
-                FROM coverage WHERE kind = ? AND source = ? ORDER BY first_time_ms DESC, id DESC LIMIT 1
-                """, arguments: [kind, source]).map { r in
-                Row(id: r[0], kind: r[1], recordedMs: r[2], source: r[3], node: r[4], firstSerial: r[5], lastSerial: r[6],
-                    firstTimeMs: r[7], lastTimeMs: r[8], count: r[9], detail: r[10])
-            }
+                SELECT \(columns) FROM coverage WHERE kind = ? AND source = ? ORDER BY first_time_ms DESC, id DESC LIMIT 1
+                """, arguments: [kind.rawValue, source]).flatMap(row)
         }
+    }
+
+    /// The newest payload of `P`'s kind written by `source`.
+    public static func last<P: LedgerPayload>(_ type: P.Type, in store: EventStore, source: String) throws -> P? {
+        try lastRow(store, kind: P.kind, source: source)?.payload(P.self)
     }
 
     /// The highest serial stored for `node` stamped at or after `sinceMs`:

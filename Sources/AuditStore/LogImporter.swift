@@ -69,7 +69,7 @@ public final class LogImporter {
         }
         if let parseError { notes.append("stopped: \(parseError)") }
         let counters = try ingest.finishInput(flushParser: false) { counters in
-            (counters, [CoverageRow(kind: CoverageRow.importKind, source: input.name,
+            (counters, [CoverageRow(kind: .import, source: input.name,
                                     firstTimeMs: counters.firstTimeMs, lastTimeMs: counters.lastTimeMs,
                                     count: Int64(counters.events), detail: notes.isEmpty ? nil : notes.joined(separator: "; "))])
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditCollector
+import AuditKernel
 import AuditRules
 import AuditStore
 import Foundation

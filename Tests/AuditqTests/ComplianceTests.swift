@@ -169,6 +169,14 @@ final class ComplianceTests: XCTestCase {
             let listed = try TestSupport.run(auditctl, ["-l"]).out
             guard listed.contains("No rules") else { throw XCTSkip("audit rules are loaded on this host; the packs' 10-base-config would delete them (-D)") }
             guard FileManager.default.fileExists(atPath: "/usr/bin/python3") else { throw XCTSkip("needs /usr/bin/python3 for libaudit's audit_log_user_message") }
+            // 24-audit-access.rules watches the default store's directory: the kernel refuses the rule without it.
+            let storeDir = "/var/lib/auditq"
+            let made = !FileManager.default.fileExists(atPath: storeDir)
+            if made {
+                try FileManager.default.createDirectory(atPath: storeDir, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o750])
+            }
+            defer { if made { try? FileManager.default.removeItem(atPath: storeDir) } }
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let key = KernelAudit.uniqueKey("compliance")

@@ -71,7 +71,7 @@ final class FollowTests: XCTestCase {
         while Date() < end && eventCount(store) < count { usleep(100_000) }
     }
 
-    func ledger(_ store: String, _ kinds: [String]) throws -> [Ledger.Row] {
+    func ledger(_ store: String, _ kinds: [Ledger.Kind]) throws -> [Ledger.Row] {
         let s = try EventStore(path: store, access: .read)
         return try s.pool.read { try Ledger.rows($0, kinds: kinds) }
     }
@@ -166,14 +166,14 @@ final class FollowTests: XCTestCase {
 
         try assertStoreHoldsExactly(data, store: store, dir: dir)
         let source = "follow:\(log)"
-        let rows = try ledger(store, [CoverageRow.followCursorKind, CoverageRow.collectorStartKind, CoverageRow.collectorStopKind,
-                                      CoverageRow.uncleanStopKind, CoverageRow.skippedLineKind, CoverageRow.followGapKind])
+        let rows = try ledger(store, [.followCursor, .collectorStart, .collectorStop,
+                                      .uncleanStop, .skippedLine, .followGap])
         XCTAssertTrue(rows.allSatisfy { $0.source == source }, "\(rows.map { $0.source ?? "" })")
-        XCTAssertEqual(rows.filter { $0.kind == CoverageRow.collectorStartKind }.count, 2)
-        XCTAssertEqual(rows.filter { $0.kind == CoverageRow.collectorStopKind }.count, 2)
-        let expectedKinds = [CoverageRow.followCursorKind, CoverageRow.collectorStartKind, CoverageRow.collectorStopKind]
+        XCTAssertEqual(rows.filter { $0.kind == .collectorStart }.count, 2)
+        XCTAssertEqual(rows.filter { $0.kind == .collectorStop }.count, 2)
+        let expectedKinds: [Ledger.Kind] = [.followCursor, .collectorStart, .collectorStop]
         XCTAssertEqual(rows.filter { !expectedKinds.contains($0.kind) }.map { $0.kind }, [], "no unclean stop, no line passed over, no gap")
-        let cursors = rows.filter { $0.kind == CoverageRow.followCursorKind }.compactMap { $0.decode(Cursor.self) }
+        let cursors = rows.filter { $0.kind == .followCursor }.compactMap { $0.decode(Cursor.self) }
         XCTAssertGreaterThanOrEqual(cursors.count, 3)
         // The last cursor: the live log, read to its end.
         var st = stat()
@@ -221,9 +221,9 @@ final class FollowTests: XCTestCase {
         XCTAssertEqual(second.stop(), 0, second.stderr)
 
         try assertStoreHoldsExactly(data, store: store, dir: dir)
-        let rows = try ledger(store, [CoverageRow.uncleanStopKind, CoverageRow.followCursorKind])
-        XCTAssertEqual(rows.filter { $0.kind == CoverageRow.uncleanStopKind }.count, 1, "the kill is in the ledger")
-        XCTAssertGreaterThanOrEqual(rows.filter { $0.kind == CoverageRow.followCursorKind }.count, 2)
+        let rows = try ledger(store, [.uncleanStop, .followCursor])
+        XCTAssertEqual(rows.filter { $0.kind == .uncleanStop }.count, 1, "the kill is in the ledger")
+        XCTAssertGreaterThanOrEqual(rows.filter { $0.kind == .followCursor }.count, 2)
     }
 
     /// The cursor's promise at the parser: input cut anywhere (at a line
@@ -321,7 +321,7 @@ final class FollowTests: XCTestCase {
         XCTAssertEqual(process.stop(), 0, process.stderr)
         XCTAssertTrue(process.stderr.contains("not an audit record"), process.stderr)
         try assertStoreHoldsExactly(data, store: store, dir: dir)
-        let skipped = try ledger(store, [CoverageRow.skippedLineKind])
+        let skipped = try ledger(store, [.skippedLine])
         XCTAssertEqual(skipped.count, 1)
         XCTAssertEqual(skipped.first?.count, Int64(garbage.count))
         XCTAssertTrue(skipped.first?.detail?.contains("byte \(eventStart)") ?? false, skipped.first?.detail ?? "")

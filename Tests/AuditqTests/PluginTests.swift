@@ -67,9 +67,9 @@ final class PluginTests: XCTestCase {
                        "the same events as an import of auditd's log")
         XCTAssertEqual(try TestSupport.auditq(["verify", "--store", store]).status, 0)
         let rows = try EventStore(path: store, access: .read).pool.read {
-            try Ledger.rows($0, kinds: [CoverageRow.collectorStartKind, CoverageRow.collectorStopKind])
+            try Ledger.rows($0, kinds: [.collectorStart, .collectorStop])
         }
-        XCTAssertEqual(rows.map(\.kind), [CoverageRow.collectorStartKind, CoverageRow.collectorStopKind])
+        XCTAssertEqual(rows.map(\.kind), [.collectorStart, .collectorStop])
         XCTAssertTrue(rows.allSatisfy { $0.source == "plugin" })
         XCTAssertEqual(rows.last?.decode(Ledger.Stop.self)?.reason, "end of input (auditd closed the pipe)")
     }
@@ -157,9 +157,9 @@ final class PluginTests: XCTestCase {
             XCTAssertTrue(wholeLog.contains("type=DAEMON_END"), wholeLog)
             XCTAssertEqual(try TestSupport.auditq(["verify", "--store", store]).status, 0)
             let rows = try EventStore(path: store, access: .read).pool.read {
-                try Ledger.rows($0, kinds: [CoverageRow.collectorStartKind, CoverageRow.collectorStopKind, CoverageRow.uncleanStopKind])
+                try Ledger.rows($0, kinds: [.collectorStart, .collectorStop, .uncleanStop])
             }
-            XCTAssertEqual(rows.map(\.kind), [CoverageRow.collectorStartKind, CoverageRow.collectorStopKind], "a clean stop")
+            XCTAssertEqual(rows.map(\.kind), [.collectorStart, .collectorStop], "a clean stop")
             XCTAssertEqual(rows.first?.decode(Ledger.Start.self)?.mode, "plugin")
         }
     }

@@ -29,8 +29,6 @@ public struct ComplianceEvaluator {
         var last: (ms: Int64, keys: Set<String>, immutable: Bool, backlog: Int?)? { sets.last }
     }
 
-    struct RulesDetail: Decodable { var text: String?; var sha256: String? }
-
     public func evaluate() throws -> ComplianceReport {
         let status = try CollectionStatus.read(store)
         let chain = try ChainVerifier.verify(store)
@@ -83,53 +81,16 @@ public struct ComplianceEvaluator {
     // MARK: the ledger: runs, rule sets, checkpoint
 
     private func ledger(_ db: Database) throws -> ([ComplianceReport.Run], RuleCoverage, ComplianceReport.Checkpoint?) {
-        let rows = try Ledger.rows(db, kinds: [CoverageRow.collectorStartKind, CoverageRow.collectorStopKind,
-                                               CoverageRow.uncleanStopKind, CoverageRow.rulesLoadedKind,
-                                               CoverageRow.sensorKind, "checkpoint"])
-        var runs: [ComplianceReport.Run] = []
-        var allSets: [(ms: Int64, keys: Set<String>, immutable: Bool, backlog: Int?)] = []
-        var checkpoint: ComplianceReport.Checkpoint?
-        for row in rows {
-            let ms = row.firstTimeMs ?? row.recordedMs
-            switch row.kind {
-            case CoverageRow.collectorStartKind:
-                let start = row.decode(Ledger.Start.self)
-                runs.append(.init(source: row.source ?? "", mode: start?.mode, bootID: start?.bootID,
-                                  started: ComplianceReport.iso(ms), startedMs: ms, end: "open", sensor: "off",
-                                  backlogLimit: start?.backlogLimit))
-            case CoverageRow.collectorStopKind, CoverageRow.uncleanStopKind:
-                if let i = runs.lastIndex(where: { $0.source == row.source && $0.endedMs == nil && $0.end == "open" }) {
-                    let crashed = row.kind == CoverageRow.uncleanStopKind
-                    let end = crashed ? runs[i].startedMs : (row.lastTimeMs ?? row.recordedMs)
-                    runs[i].endedMs = end
-                    runs[i].ended = ComplianceReport.iso(end)
-                    runs[i].end = crashed ? "crashed" : "stopped"
-                }
-            case CoverageRow.rulesLoadedKind:
-                let detail = row.decode(RulesDetail.self)
-                let parsed = Self.parseRules(detail?.text ?? "")
-                allSets.append((ms, parsed.keys, parsed.immutable, parsed.backlog))
-                if !runs.isEmpty {
-                    runs[runs.count - 1].rulesSHA256 = detail?.sha256
-                    runs[runs.count - 1].rules = row.count
-                }
-            case CoverageRow.sensorKind:
-                if !runs.isEmpty, let s = row.decode(CollectionStatus.SensorState.self) {
-                    runs[runs.count - 1].sensor = s.mode
-                    runs[runs.count - 1].sensorReason = s.reason
-                }
-            case "checkpoint":
-                checkpoint = .init(recorded: ComplianceReport.iso(ms), recordedMs: ms, detail: row.detail)
-            default: break
-            }
+        let history = try Ledger.history(db)
+        let runs = history.runs.map { run in
+            ComplianceReport.Run(
+                source: run.source, mode: run.start?.mode, bootID: run.start?.bootID,
+                started: ComplianceReport.iso(run.startedMs), startedMs: run.startedMs,
+                ended: run.endedMs.map(ComplianceReport.iso), endedMs: run.endedMs, end: run.end.rawValue,
+                rulesSHA256: run.ruleLoads.last?.set?.sha256, rules: run.ruleLoads.last?.count,
+                sensor: run.sensor?.mode ?? "off", sensorReason: run.sensor?.reason, backlogLimit: run.start?.backlogLimit)
         }
-        for i in runs.indices where runs[i].end == "open" {
-            if let pid = Optional(runs[i]).flatMap({ _ in rows.first { $0.kind == CoverageRow.collectorStartKind
-                && ($0.firstTimeMs ?? $0.recordedMs) == runs[i].startedMs }?.decode(Ledger.Start.self)?.pid }),
-               i == runs.count - 1, CollectionStatus.isAuditqd(pid) {
-                runs[i].end = "running"
-            }
-        }
+        let allSets = history.ruleLoads.map(Self.ruleSet)
         // In force during the period: the last set loaded at or before its
         // start, and every set loaded within it.
         var coverage = RuleCoverage()
@@ -139,7 +100,20 @@ public struct ComplianceEvaluator {
             if let startMs, set.ms < startMs, i != before { continue }
             coverage.sets.append(set)
         }
+        let checkpoint = try Ledger.rows(db, kinds: [.checkpoint]).last.map {
+            ComplianceReport.Checkpoint(recorded: ComplianceReport.iso($0.timeMs), recordedMs: $0.timeMs, detail: $0.detail)
+        }
         return (runs, coverage, checkpoint)
+    }
+
+    /// What a loaded set carries: as recorded at load time, or, in rows
+    /// written before the ledger recorded it, as its rule text says.
+    static func ruleSet(_ load: Ledger.RuleLoad) -> (ms: Int64, keys: Set<String>, immutable: Bool, backlog: Int?) {
+        if let set = load.set, let keys = set.keys, let immutable = set.immutable {
+            return (load.loadedMs, Set(keys), immutable, set.backlogLimit.map(Int.init))
+        }
+        let parsed = parseRules(load.set?.text ?? "")
+        return (load.loadedMs, parsed.keys, parsed.immutable, parsed.backlog)
     }
 
     /// Keys (`-k K`, `-F key=K`), `-e 2` and `-b N` of auditctl rule text.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import AuditCollector
+import AuditKernel
 import AuditQuery
 import AuditStore
 import Foundation
@@ -53,9 +53,9 @@ enum StatusText {
         line("store", store)
         if let run = s.current {
             let who = "auditqd \(run.start?.version ?? "?"), pid \(run.start?.pid ?? 0), \(run.start?.mode ?? "?") mode, source \(run.source)"
-            if run.running {
+            if run.end == .running {
                 line("collector", "running since \(time(run.startedMs)) (\(who))")
-            } else if run.crashed {
+            } else if run.end == .crashed {
                 line("collector", "not running: started \(time(run.startedMs)) and ended without a stop row (\(who))")
             } else if let ended = run.endedMs {
                 line("collector", "stopped at \(time(ended)) (\(run.stop?.reason ?? "stopped"); \(who))")
@@ -68,8 +68,8 @@ enum StatusText {
             line("collector", "never ran on this store\(s.imports > 0 ? " (\(s.imports) file import(s))" : "")")
         }
         if let rules = s.rules {
-            let files = rules.files.map { ($0 as NSString).lastPathComponent }
-            line("rules", "\(rules.count) rule(s) loaded \(time(rules.loadedMs)), sha256 \(rules.sha256.prefix(16))…")
+            let files = (rules.set?.files ?? []).map { ($0 as NSString).lastPathComponent }
+            line("rules", "\(rules.count) rule(s) loaded \(time(rules.loadedMs)), sha256 \((rules.set?.sha256 ?? "").prefix(16))…")
             if !files.isEmpty { line("", files.joined(separator: " ")) }
         } else {
             line("rules", "none loaded by auditqd")
@@ -130,7 +130,7 @@ enum StatusJSON {
         if let span = s.span { o["from"] = EventFormatter.iso(span.from); o["to"] = EventFormatter.iso(span.to) }
         o["runs"] = s.runs.map { r -> [String: Any] in
             var run: [String: Any] = ["source": r.source, "started": EventFormatter.iso(r.startedMs),
-                                      "running": r.running, "crashed": r.crashed]
+                                      "running": r.end == .running, "crashed": r.end == .crashed]
             run["ended"] = r.endedMs.map(EventFormatter.iso)
             run["mode"] = r.start?.mode
             run["pid"] = r.start?.pid
@@ -141,7 +141,7 @@ enum StatusJSON {
             return run
         }
         if let rules = s.rules {
-            o["rules"] = ["count": rules.count, "sha256": rules.sha256, "files": rules.files,
+            o["rules"] = ["count": rules.count, "sha256": rules.set?.sha256 ?? "", "files": rules.set?.files ?? [],
                           "loaded": EventFormatter.iso(rules.loadedMs)] as [String: Any]
         }
         o["gaps"] = s.gaps.map { g -> [String: Any] in

@@ -1,0 +1,45 @@
+extension Ledger {
+    /// What a ledger row states. The raw value is what the `kind` column
+    /// holds: stored rows are hash-chained, so these strings never change.
+    public enum Kind: String, CaseIterable, Sendable {
+        /// A file import and what it read.
+        case `import`
+        /// Serials missing between two stored events of a node.
+        case serialGap = "serial_gap"
+        /// A collector run began; detail: `Ledger.Start`.
+        case collectorStart = "collector_start"
+        /// A collector run ended; detail: `Ledger.Stop`.
+        case collectorStop = "collector_stop"
+        /// A collector that ended without a stop row (killed, crashed, power
+        /// cut), noticed by the next start.
+        case uncleanStop = "collector_unclean_stop"
+        /// A rise of the kernel's `lost` counter (records the kernel dropped).
+        case kernelLost = "kernel_lost"
+        /// ENOBUFS on the audit socket: records dropped for this socket only.
+        case socketOverrun = "socket_overrun"
+        /// Rules the collector loaded; detail: `Ledger.RulesLoaded`.
+        case rulesLoaded = "rules_loaded"
+        /// What the BPF sensor runs as in this boot (lsm, tracepoint, audit
+        /// only), why, and its programs; detail: `Ledger.SensorState`.
+        case sensor
+        /// Events the BPF programs could not put in the ring buffer (full).
+        case sensorDrop = "sensor_drop"
+        /// Where a followed log was read up to, committed with its events;
+        /// detail: `Ledger.FollowCursor`.
+        case followCursor = "follow_cursor"
+        /// Log text a follower could not read: the file its cursor named was
+        /// gone at restart, or the file was truncated under it.
+        case followGap = "follow_gap"
+        /// A line of a followed log or of the plugin stream that is not an
+        /// audit record, passed over (count: its bytes; detail: where and why).
+        case skippedLine = "skipped_line"
+        /// A signed chain head (`auditq checkpoint`); detail: `Checkpoint.Detail`.
+        case checkpoint
+    }
+}
+
+/// The JSON detail of one kind of ledger row: written by one type, read by
+/// every reader through the same type.
+public protocol LedgerPayload: Codable, Sendable {
+    static var kind: Ledger.Kind { get }
+}
