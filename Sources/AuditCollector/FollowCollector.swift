@@ -52,15 +52,10 @@ public final class FollowCollector {
         guard stat(directory, &parent) == 0 else { throw FollowFileError("stat", directory, errno: errno) }
         guard (parent.st_mode & S_IFMT) == S_IFDIR else { throw FollowFileError("stat", directory, errno: ENOTDIR) }
         if access(path, F_OK) == 0 && access(path, R_OK) != 0 { throw FollowFileError("open", path, errno: errno) }
-        let store = try EventStore(path: config.storePath, access: .write, cacheKiB: CollectorConfiguration.cacheKiB)
-        let previous = try Ledger.lastRun(store, source: source)
+        let run = try CollectorRun(config: config, source: source, serials: .fromFiles, dropsEndOfEvent: false, mode: "follow",
+                                   consequence: "reading resumes at its last committed cursor", logger: logger)
+        let store = run.store, ingest = run.ingest
         let cursor = try FollowCursor.last(in: store, source: source)
-        let ingest = try Ingest(writer: EventWriter(store: store), source: source,
-                                options: config.liveOptions(dropsEndOfEvent: false, gapFloor: nil))
-        let start = Ledger.Start(version: config.version, bootID: HostFacts.bootID, kernel: HostFacts.kernelRelease,
-                                 mode: "follow", pid: getpid())
-        try RunLedger.begin(ingest, source: source, start: start, previous: previous,
-                            consequence: "reading resumes at its last committed cursor", logger: logger)
 
         var map = StreamMap()
         var recorded = cursor
@@ -163,7 +158,7 @@ public final class FollowCollector {
 
         // Stop: the cursor stands before what auparse still holds; nothing is stored in part.
         recordCursor(force: true)
-        let stop = try RunLedger.finish(ingest, source: source, reason: reason, flushParser: false)
+        let stop = try run.finish(reason: reason, flushParser: false)
         let at = recorded.map { " (cursor: \($0.file) byte \($0.offset))" } ?? ""
         logger.info("\(reason): \(stop.events) events read (\(ingest.stored) new in the store), \(skipped) line(s) passed over\(at)")
         return stop

@@ -28,7 +28,7 @@ public final class KernelCollector {
 
     /// Collects until a stop signal; returns what the run counted.
     public func run() throws -> Ledger.Stop {
-        let store = try EventStore(path: config.storePath, access: .write, cacheKiB: CollectorConfiguration.cacheKiB)
+        let store = try CollectorRun.openStore(config)
         let control = try KernelAuditControl()
         let found = try control.status()
         let mode = try chooseMode(found)
@@ -52,16 +52,14 @@ public final class KernelCollector {
         options.allowPanic = config.allowPanicRules
         var rules = RuleKeeper(paths: config.rules, options: options, logger: logger)
         do {
-            let previous = try Ledger.lastRun(store, source: Self.source)
-            let gapFloor = try Ledger.lastSerial(store, node: "", sinceMs: HostFacts.bootTimeMs)
-            let ingest = try Ingest(writer: EventWriter(store: store), source: Self.source,
-                                    options: config.liveOptions(dropsEndOfEvent: true, gapFloor: gapFloor))
-            let start = Ledger.Start(version: config.version, bootID: HostFacts.bootID, kernel: HostFacts.kernelRelease,
-                                     mode: mode.rawValue, pid: getpid(), lostAtStart: found.lost,
-                                     backlogLimit: mode == .primary ? config.backlogLimit : found.backlogLimit,
-                                     backlogWaitTime: mode == .primary ? config.backlogWaitTime : found.backlogWaitTime)
-            try RunLedger.begin(ingest, source: Self.source, start: start, previous: previous,
-                                consequence: "records it had not committed are lost and the ledger says so", logger: logger)
+            let run = try CollectorRun(store: store, config: config, source: Self.source, serials: .thisBoot, dropsEndOfEvent: true,
+                                       start: { [config] row in
+                                           row.lostAtStart = found.lost
+                                           row.backlogLimit = mode == .primary ? config.backlogLimit : found.backlogLimit
+                                           row.backlogWaitTime = mode == .primary ? config.backlogWaitTime : found.backlogWaitTime
+                                       }, mode: mode.rawValue,
+                                       consequence: "records it had not committed are lost and the ledger says so", logger: logger)
+            let ingest = run.ingest
 
             if mode == .primary {
                 try rules.load(into: ingest)
@@ -103,8 +101,7 @@ public final class KernelCollector {
             try sensor?.stop(into: ingest, keepAttached: config.keepSensor, logger: logger)
             try loop.drainFinal()
             try loop.pollLost()
-            let stop = try RunLedger.finish(ingest, source: Self.source, reason: reason,
-                                            kernelLost: loop.kernelLost, socketOverruns: loop.overruns)
+            let stop = try run.finish(reason: reason, kernelLost: loop.kernelLost, socketOverruns: loop.overruns)
             if mode == .primary {
                 do { try control.unregisterDaemon() } catch { logger.warning("unregistering as the audit daemon: \(error)") }
             }

@@ -44,15 +44,9 @@ public final class PluginCollector {
     /// Collects until the end of input or a stop signal.
     public func run() throws -> Ledger.Stop {
         let source = Self.source
-        let store = try EventStore(path: config.storePath, access: .write, cacheKiB: CollectorConfiguration.cacheKiB)
-        let previous = try Ledger.lastRun(store, source: source)
-        let gapFloor = try Ledger.lastSerial(store, node: "", sinceMs: HostFacts.bootTimeMs)
-        let ingest = try Ingest(writer: EventWriter(store: store), source: source,
-                                options: config.liveOptions(dropsEndOfEvent: true, gapFloor: gapFloor))
-        let start = Ledger.Start(version: config.version, bootID: HostFacts.bootID, kernel: HostFacts.kernelRelease,
-                                 mode: "plugin", pid: getpid())
-        try RunLedger.begin(ingest, source: source, start: start, previous: previous,
-                            consequence: "records it had not committed are lost and the ledger says so", logger: logger)
+        let run = try CollectorRun(config: config, source: source, serials: .thisBoot, dropsEndOfEvent: true, mode: "plugin",
+                                   consequence: "records it had not committed are lost and the ledger says so", logger: logger)
+        let ingest = run.ingest
 
         let flags = fcntl(input, F_GETFL)
         if flags >= 0 { _ = fcntl(input, F_SETFL, flags | O_NONBLOCK) }
@@ -132,7 +126,7 @@ public final class PluginCollector {
             }
         }
         try assembler.finishInput(at: offset, emit: emit, skip: skip)
-        let stop = try RunLedger.finish(ingest, source: source, reason: reason)
+        let stop = try run.finish(reason: reason)
         logger.info("\(reason): \(stop.events) events (\(ingest.stored) new in the store), \(skipped) line(s) passed over, \(stop.missingSerials) missing serials")
         return stop
     }
