@@ -62,12 +62,18 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // What both executables share: the error-to-exit-status mapping, the
+        // one-line-usage-error main, the version.
+        .target(name: "AuditCLI", dependencies: [
+            "AuditKernel", "AuditQuery", "AuditRecords", "AuditRules", "AuditStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "auditq", dependencies: [
-            "AuditQuery", "AuditStore", "AuditRecords", "AuditRules", "AuditKernel",
+            "AuditCLI", "AuditQuery", "AuditStore", "AuditRecords", "AuditRules", "AuditKernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "auditqd", dependencies: [
-            "AuditCollector", "AuditKernel", "AuditStore", "AuditRecords", "AuditRules",
+            "AuditCLI", "AuditCollector", "AuditKernel", "AuditStore", "AuditRecords", "AuditRules",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditCollector
 import AuditStore
 import Foundation
@@ -16,7 +17,7 @@ struct AuditqdCommand: ParsableCommand {
         (it reads the kernel's multicast copy of every record and loads no rules). SIGTERM or SIGINT stops it \
         after committing everything received; SIGHUP reloads the rules. `auditq status` shows what it did.
         """,
-        version: AuditqdVersion.string)
+        version: AuditqVersion.string)
 
     @Option(name: .long, help: ArgumentHelp("The store file (default: $AUDITQ_STORE, else /var/lib/auditq/auditq.db as root, ./auditq.db otherwise).", valueName: "path"))
     var store: String?
@@ -71,22 +72,7 @@ struct AuditqdCommand: ParsableCommand {
 
     enum ModeChoice: String, ExpressibleByArgument, CaseIterable { case auto, primary, passive }
 
-    /// Like ArgumentParser's main, but a usage error is one line on stderr.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let code as ExitCode {
-            Self.exit(withError: code)
-        } catch {
-            let code = exitCode(for: error)
-            guard code != .success else { Self.exit(withError: error) }
-            let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            let trimmed = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
-            FileHandle.standardError.write(Data("auditqd: \(trimmed) (see 'auditqd --help')\n".utf8))
-            Self.exit(withError: ExitCode(code.rawValue))
-        }
-    }
+    static func main() { mainWithOneLineErrors() }
 
     func validate() throws {
         if plugin && follow != nil { throw ValidationError("--plugin and --follow exclude each other") }
@@ -108,7 +94,7 @@ struct AuditqdCommand: ParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "auditqd")
         logger.logLevel = .info
-        var config = CollectorConfiguration(storePath: StorePath.resolve(store), version: AuditqdVersion.string)
+        var config = CollectorConfiguration(storePath: StorePath.resolve(store), version: AuditqVersion.string)
         config.mode = mode == .auto ? nil : AuditSocket.Mode(rawValue: mode.rawValue)
         config.rules = noRules ? [] : (rules.isEmpty ? Self.defaultRules() : rules)
         config.keepRules = keepRules
@@ -132,15 +118,12 @@ struct AuditqdCommand: ParsableCommand {
                 return
             }
             guard geteuid() == 0 else {
-                throw CollectorFailure.exit("the kernel audit socket needs root (CAP_AUDIT_CONTROL, CAP_AUDIT_READ)", code: 77)
+                throw Failure.exit("the kernel audit socket needs root (CAP_AUDIT_CONTROL, CAP_AUDIT_READ)", code: .noPermission)
             }
             let collector = try KernelCollector(config: config, logger: logger)
             _ = try collector.run()
-        } catch let e as FollowFileError {
-            let code: Int32 = [EACCES, EPERM].contains(e.errno) ? 77 : [ENOENT, ENOTDIR].contains(e.errno) ? 66 : 74
-            throw CollectorFailure.exit(e.description, code: code)
         } catch {
-            throw CollectorFailure.exit(error)
+            throw Failure.exit(error)
         }
     }
 
@@ -154,8 +137,4 @@ struct AuditqdCommand: ParsableCommand {
         }
         return []
     }
-}
-
-enum AuditqdVersion {
-    static let string = "0.2.0"
 }

@@ -26,4 +26,32 @@ final class HelpSnapshotTests: XCTestCase {
             XCTAssertEqual(result.out, try String(contentsOf: file, encoding: .utf8), "\(name) changed")
         }
     }
+
+    /// Both executables print one version and say a failure the same way:
+    /// one line naming the tool, the exit status from one mapping.
+    func testBothExecutablesShareVersionMainAndExitStatuses() throws {
+        let versions = try [TestSupport.auditq(["--version"]), TestSupport.run(AuditqdProcess.executable, ["--version"])]
+        XCTAssertEqual(versions.map(\.status), [0, 0])
+        XCTAssertEqual(versions[0].out, versions[1].out)
+        XCTAssertFalse(versions[0].out.isEmpty)
+
+        let dir = TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notAStore = dir.appendingPathComponent("not-a-store.db")
+        try Data("not an SQLite file\n".utf8).write(to: notAStore)
+        let cases: [(tool: String, result: TestSupport.Result, status: Int32)] = [
+            ("auditq", try TestSupport.auditq(["search", "--store", notAStore.path]), 65),
+            ("auditqd", try TestSupport.run(AuditqdProcess.executable, ["--follow", "/etc/hostname", "--store", notAStore.path]), 65),
+            ("auditq", try TestSupport.auditq(["search", "--store", dir.appendingPathComponent("missing.db").path]), 66),
+            ("auditqd", try TestSupport.run(AuditqdProcess.executable, ["--follow", dir.appendingPathComponent("missing/audit.log").path,
+                                                                        "--store", dir.appendingPathComponent("s.db").path]), 66),
+            ("auditq", try TestSupport.auditq(["search", "--no-such-option"]), 64),
+            ("auditqd", try TestSupport.run(AuditqdProcess.executable, ["--no-such-option"]), 64),
+        ]
+        for c in cases {
+            XCTAssertEqual(c.result.status, c.status, "\(c.tool): \(c.result.stderr)")
+            XCTAssertEqual(c.result.stderr.split(separator: "\n").count, 1, c.result.stderr)
+            XCTAssertTrue(c.result.stderr.hasPrefix("\(c.tool): "), c.result.stderr)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditStore
 import Foundation
 
@@ -40,7 +41,7 @@ struct CheckpointCommand: ParsableCommand {
                 print("public key \(key.map { String(format: "%02x", $0) }.joined()) (\(Checkpoint.fingerprint(key)))")
                 print("private key: \(newKey) (keep it off the audited host); public key: \(newKey).pub")
             } catch {
-                throw Failure.exit("\(error)", code: Failure.cannotCreate)
+                throw Failure.exit("\(error)", code: .cannotCreate)
             }
             return
         }
@@ -50,8 +51,8 @@ struct CheckpointCommand: ParsableCommand {
             let (detail, batch) = try Checkpoint.create(store, keyFile: sign)
             print("checkpoint of batch \(detail.batch) (head \(detail.headHash)) signed by \(detail.keyFingerprint), committed in batch \(batch)")
         } catch let e as CheckpointError {
-            if case .badKey = e { throw Failure.exit(e.description, code: Failure.noInput) }
-            throw Failure.exit(e.description, code: Failure.dataError)
+            if case .badKey = e { throw Failure.exit(e.description, code: .noInput) }
+            throw Failure.exit(e.description, code: .dataError)
         } catch {
             throw Failure.exit(error)
         }

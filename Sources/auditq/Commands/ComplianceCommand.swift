@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditQuery
 import AuditStore
 import Foundation
@@ -48,7 +49,7 @@ struct ComplianceCommand: ParsableCommand {
             report = try ComplianceEvaluator(store: store, policy: loaded, startMs: filter.startMs, endMs: filter.endMs,
                                              storeArgument: storeOptions.store).evaluate()
         } catch let e as Policy.LoadError {
-            throw Failure.exit(e.description, code: Failure.noInput)
+            throw Failure.exit(e.description, code: .noInput)
         } catch {
             throw Failure.exit(error)
         }
@@ -60,11 +61,11 @@ struct ComplianceCommand: ParsableCommand {
         }
         if let out {
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
-                throw Failure.exit("cannot write \(out): \(error.localizedDescription)", code: Failure.cannotCreate)
+                throw Failure.exit("cannot write \(out): \(error.localizedDescription)", code: .cannotCreate)
             }
         } else {
             print(text, terminator: "")
         }
-        if report.summary.fail > 0 { throw ExitCode(1) }
+        if report.summary.fail > 0 { throw ExitStatus.failed.exitCode }
     }
 }

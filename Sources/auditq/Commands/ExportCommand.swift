@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditQuery
 import AuditStore
 import Foundation
@@ -42,10 +43,10 @@ struct ExportCommand: ParsableCommand {
         var cited: [Int64] = []
         if let report {
             guard let data = FileManager.default.contents(atPath: report) else {
-                throw Failure.exit("\(report): cannot read the report", code: Failure.noInput)
+                throw Failure.exit("\(report): cannot read the report", code: .noInput)
             }
             do { embedded = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-                throw Failure.exit("\(report): not JSON", code: Failure.dataError)
+                throw Failure.exit("\(report): not JSON", code: .dataError)
             }
             Self.eventIDs(in: embedded!, into: &cited)
         }
@@ -60,12 +61,12 @@ struct ExportCommand: ParsableCommand {
                 try time.apply(to: &filter)
                 try EventReader(store: store).forEach(filter) { event, _ in ids.insert(event.id) }
             }
-            if ids.isEmpty && report == nil { throw Failure.exit("<no matches>", code: Failure.noMatch) }
+            if ids.isEmpty && report == nil { throw Failure.exit("<no matches>", code: .failed) }
             let events = try EvidenceExport.events(store, ids: ids.sorted())
             let file = try EvidenceExport.build(store, events: events, report: embedded)
             let data = try EvidenceExport.encode(file)
             guard FileManager.default.createFile(atPath: evidence, contents: data) else {
-                throw Failure.exit("\(evidence): cannot create the evidence file", code: Failure.cannotCreate)
+                throw Failure.exit("\(evidence): cannot create the evidence file", code: .cannotCreate)
             }
             let signed = file.events.filter { $0.batch <= file.checkpoint.batch }.count
             print("wrote \(evidence): \(file.events.count) event(s), batches \(file.batches.first?.id ?? 0)–\(file.batches.last?.id ?? 0), checkpoint of batch \(file.checkpoint.batch) by \(file.checkpoint.keyFingerprint)")
@@ -75,7 +76,7 @@ struct ExportCommand: ParsableCommand {
         } catch let code as ExitCode {
             throw code
         } catch let e as EvidenceExport.ExportError {
-            throw Failure.exit(e.description, code: Failure.dataError)
+            throw Failure.exit(e.description, code: .dataError)
         } catch {
             throw Failure.exit(error)
         }

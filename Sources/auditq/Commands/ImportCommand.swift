@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditRecords
 import AuditStore
 import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditRules
 import Foundation
 
@@ -58,7 +59,7 @@ extension RulesCommand {
             }
             print("\(set.files.count) file(s): \(report)")
             if report.failed {
-                throw Failure.exit("a line failed while -c was in force", code: Failure.kernelRefused)
+                throw Failure.exit("a line failed while -c was in force", code: .failed)
             }
         }
     }
@@ -105,22 +106,7 @@ extension RulesCommand {
                 throw Failure.exit(error)
             }
             for line in diff.lines { print(line) }
-            if !diff.isEmpty { throw ExitCode(Failure.noMatch) }
-        }
-    }
-}
-
-extension Failure {
-    static let kernelRefused: Int32 = 1
-    static let noPermission: Int32 = 77   // EX_NOPERM: not root, no CAP_AUDIT_CONTROL
-
-    /// A rule error's line and exit status.
-    static func exit(_ error: RuleError) -> ExitCode {
-        switch error.kind {
-        case .syntax, .refused: return exit(error.description, code: dataError)
-        case .missingFile: return exit(error.description, code: noInput)
-        case .permission: return exit(error.description, code: noPermission)
-        case .kernel: return exit(error.description, code: kernelRefused)
+            if !diff.isEmpty { throw ExitStatus.failed.exitCode }
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditQuery
 import AuditRecords
 import AuditStore
@@ -134,7 +135,7 @@ struct SearchCommand: ParsableCommand {
             sink.flush()
             throw Failure.exit(error)
         }
-        if matched == 0 { throw Failure.exit("<no matches>", code: Failure.noMatch) }
+        if matched == 0 { throw Failure.exit("<no matches>", code: .failed) }
     }
 
     /// Values of a repeatable option that also takes comma lists.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditKernel
 import AuditQuery
 import AuditStore
@@ -36,7 +37,7 @@ struct StatusCommand: ParsableCommand {
         case .text: print(StatusText.render(status, kernel: kernel, store: storeOptions.path), terminator: "")
         case .json: print(StatusJSON.render(status, kernel: kernel, store: storeOptions.path))
         }
-        if !status.complete { throw ExitCode(Failure.noMatch) }
+        if !status.complete { throw ExitStatus.failed.exitCode }
     }
 }
 

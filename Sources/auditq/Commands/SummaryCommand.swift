@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditQuery
 import AuditStore
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditQuery
 import AuditStore
 import Foundation
@@ -49,7 +50,7 @@ struct TimelineCommand: ParsableCommand {
             let entries = try Timeline(subject: subject, startMs: range.startMs, endMs: range.endMs).entries(store)
             guard !entries.isEmpty else {
                 let what = pid.map { "pid \($0)" } ?? "session \(session!)"
-                throw Failure.exit("no events of \(what) are stored", code: Failure.noMatch)
+                throw Failure.exit("no events of \(what) are stored", code: .failed)
             }
             let lines = format == .json ? entries.map(TimelineJSON.line) : TimelineText.render(entries)
             for line in lines {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditQuery
 import AuditStore
 import Foundation
@@ -51,7 +52,7 @@ struct TreeCommand: ParsableCommand {
                 // A store last written before process facts existed: adding
                 // them is the migration every writer applies on opening.
                 guard access(path, W_OK) == 0 else {
-                    throw Failure.exit("\(path): the store predates process facts (0002_process_facts.sql) and is read-only here; the next import or the collector adds them", code: Failure.dataError)
+                    throw Failure.exit("\(path): the store predates process facts (0002_process_facts.sql) and is read-only here; the next import or the collector adds them", code: .dataError)
                 }
                 FileHandle.standardError.write(Data("auditq: adding process facts to \(path)\n".utf8))
                 store = try EventStore(path: path, access: .write)
@@ -60,9 +61,9 @@ struct TreeCommand: ParsableCommand {
             switch try ProcessTree(store.pool).lookup(pid: pid, atMs: when, node: node) {
             case .notStored:
                 let scope = node.map { " on node \($0)" } ?? ""
-                throw Failure.exit("no exec, fork or exit of pid \(pid)\(scope) is stored; tree needs rules that capture execve and clone/fork (see audit_rules/)", code: Failure.noMatch)
+                throw Failure.exit("no exec, fork or exit of pid \(pid)\(scope) is stored; tree needs rules that capture execve and clone/fork (see audit_rules/)", code: .failed)
             case .onlyLater(let first):
-                throw Failure.exit("pid \(pid) is not stored at or before \(TreeText.time(when!)); its first stored process starts \(TreeText.time(first))", code: Failure.noMatch)
+                throw Failure.exit("pid \(pid) is not stored at or before \(TreeText.time(when!)); its first stored process starts \(TreeText.time(first))", code: .failed)
             case .found(let result):
                 if !result.aliveAtRequest, let when {
                     FileHandle.standardError.write(Data("auditq: pid \(pid) was not running at \(TreeText.time(when)); showing the process it was before\n".utf8))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditCLI
 import AuditStore
 import Foundation
 
@@ -26,13 +27,13 @@ struct VerifyCommand: ParsableCommand {
         var requiredKey: Data?
         if let key {
             do { requiredKey = try SigningKey.publicKey(at: key) } catch {
-                throw Failure.exit("\(error)", code: Failure.noInput)
+                throw Failure.exit("\(error)", code: .noInput)
             }
         }
         var storePath = storeOptions.path
         if let file {
             guard let handle = FileHandle(forReadingAtPath: file) else {
-                throw Failure.exit("\(file): cannot read", code: Failure.noInput)
+                throw Failure.exit("\(file): cannot read", code: .noInput)
             }
             let prefix = handle.readData(ofLength: 16)
             try? handle.close()
@@ -50,7 +51,7 @@ struct VerifyCommand: ParsableCommand {
             throw Failure.exit(error)
         }
         if let problem = report.problem {
-            throw Failure.exit("verify FAILED: \(problem)", code: Failure.noMatch)
+            throw Failure.exit("verify FAILED: \(problem)", code: .failed)
         }
         let head = report.head.map { $0.map { String(format: "%02x", $0) }.joined() } ?? "none"
         var line = "chain ok: \(report.batches) batch(es), \(report.events) event(s), head \(head)"
@@ -63,11 +64,11 @@ struct VerifyCommand: ParsableCommand {
 
     private func verifyExport(_ path: String, requiredKey: Data?) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw Failure.exit("\(path): cannot read", code: Failure.noInput)
+            throw Failure.exit("\(path): cannot read", code: .noInput)
         }
         let verdict = EvidenceExport.verify(data, requiredKey: requiredKey)
         if let problem = verdict.problem {
-            throw Failure.exit("verify FAILED: \(path): \(problem)", code: Failure.noMatch)
+            throw Failure.exit("verify FAILED: \(path): \(problem)", code: .failed)
         }
         print(verdict.summary)
     }
