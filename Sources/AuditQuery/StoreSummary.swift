@@ -128,15 +128,16 @@ public struct StoreSummary: Sendable {
             // Gaps later filled by another import are no longer loss.
             let gaps = try Row.fetchAll(db, sql: """
                 SELECT c.first_serial, c.last_serial, c.count, coalesce(c.node, '') AS node FROM coverage c
-                WHERE c.kind = 'serial_gap' AND c.first_serial IS NOT NULL
+                WHERE c.kind = ? AND c.first_serial IS NOT NULL
                 AND NOT EXISTS (SELECT 1 FROM event e JOIN text n ON n.id = e.node
                                 WHERE e.serial BETWEEN c.first_serial AND c.last_serial
                                 AND e.time_ms BETWEEN c.first_time_ms AND c.last_time_ms AND n.value = coalesce(c.node, ''))
                 GROUP BY c.first_serial, c.last_serial, c.node
-                """)
+                """, arguments: [Ledger.Kind.serialGap.rawValue])
             s.gapRanges = gaps.count
             s.gapSerials = gaps.reduce(0) { $0 + ($1[2] as Int64? ?? 0) }
-            s.imports = try Int.fetchOne(db, sql: "SELECT count(*) FROM coverage WHERE kind = 'import'") ?? 0
+            s.imports = try Int.fetchOne(db, sql: "SELECT count(*) FROM coverage WHERE kind = ?",
+                                         arguments: [Ledger.Kind.import.rawValue]) ?? 0
             s.batches = try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") ?? 0
         }
         return s
