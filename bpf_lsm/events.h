@@ -47,10 +47,11 @@ enum auditq_event_kind {
     AUDITQ_EV_RENAME = 15,           /* path_rename (protect.bpf.c: protected files only) */
 
     /* Tracepoint fallback (source AUDITQ_SOURCE_TRACEPOINT) */
-    AUDITQ_EV_PROC_EXEC = 64,        /* tp_btf/sched_process_exec */
-    AUDITQ_EV_PROC_EXIT = 65,        /* tp_btf/sched_process_exit */
-    AUDITQ_EV_PROC_FORK = 66,        /* tp_btf/sched_process_fork */
-    AUDITQ_EV_SYSCALL = 67,          /* raw_tp/sys_enter, filtered syscalls */
+    AUDITQ_EV_PROC_EXEC = 64,        /* tp_btf/sched_process_exec (the process's fork folded in) */
+    AUDITQ_EV_PROC_EXIT = 65,        /* tp_btf/sched_process_exit (the fork folded in when it never exec'd) */
+    AUDITQ_EV_PROC_FORK = 66,        /* tp_btf/sched_process_fork: only when the fork could not be
+                                      * held for folding (see struct auditq_proc_event) */
+    AUDITQ_EV_SYSCALL = 67,          /* tp_btf/sys_enter, filtered syscalls (not execve: PROC_EXEC has it) */
 };
 
 enum auditq_event_source {
@@ -86,13 +87,34 @@ struct auditq_event_header {
     char comm[AUDITQ_COMM_LEN];
 };
 
-/* AUDITQ_EV_EXEC, AUDITQ_EV_EXEC_ARGV, AUDITQ_EV_PROC_EXEC */
+/* AUDITQ_EV_EXEC, AUDITQ_EV_EXEC_ARGV (PROC_EXEC: struct auditq_proc_exec_event) */
 struct auditq_exec_event {
     struct auditq_event_header h;
     __u32 argc;
     __u32 old_pid;              /* PROC_EXEC: the pid before exec (de_thread) */
     char path[AUDITQ_PATH_LEN]; /* file executed (this pass's file for interpreters) */
     char argv0[AUDITQ_ARG_LEN]; /* EXEC_ARGV and PROC_EXEC only; empty in EXEC */
+};
+
+/* Process facts, folded (the fallback, fallback.bpf.c). A fork is not an
+ * event of its own: sched_process_fork holds it in a kernel map keyed by the
+ * child's tgid, and the child's first exec (PROC_EXEC) or, when it never
+ * execs, its exit (PROC_EXIT) carries it: fork_ns (boot-time ns of the
+ * fork) and fork_ppid (the tgid that forked it). fork_ns = 0: no fork
+ * folded in (a later exec, or a process forked before the sensor started).
+ * When the map cannot hold a fork, it is reported at once as PROC_FORK.
+ * So a fork + exec + exit costs two events, not three. */
+
+/* AUDITQ_EV_PROC_EXEC: struct auditq_exec_event's fields, then the fork. */
+struct auditq_proc_exec_event {
+    struct auditq_event_header h;
+    __u32 argc;
+    __u32 old_pid;              /* the pid before exec (de_thread) */
+    char path[AUDITQ_PATH_LEN]; /* bprm->exec: the file name as the caller gave it */
+    char argv0[AUDITQ_ARG_LEN];
+    __u64 fork_ns;
+    __u32 fork_ppid;
+    __u32 _pad;
 };
 
 /* AUDITQ_EV_FILE_OPEN */
@@ -189,8 +211,25 @@ struct auditq_proc_event {
     __u32 child_pid;           /* FORK: child's task id; EXIT: 0 */
     __u32 child_tgid;          /* FORK: child's tgid; EXIT: 0 */
     __s32 exit_code;           /* EXIT: task->exit_code (wait status form) */
+    __u32 fork_ppid;           /* EXIT: the fork folded in (see above); FORK: 0 */
+    __u64 fork_ns;             /* EXIT: the fork folded in, 0 = none; FORK: 0 */
+};
+
+/* The fallback's map of forks waiting for the child's first exec or exit
+ * (private to fallback.bpf.c; an LRU map, so forgotten children cannot
+ * fill it). */
+struct auditq_fork_value {
+    __u64 fork_ns;
+    __u32 ppid;
     __u32 _pad;
 };
+#define AUDITQ_FORKS_MAX_ENTRIES 32768
+
+/* Ring-buffer wakeups: the programs wake the reader only once this much is
+ * waiting (BPF_RB_FORCE_WAKEUP); below it they submit with
+ * BPF_RB_NO_WAKEUP and the reader drains on its poll timeout. One wakeup
+ * per event cost more than the event. */
+#define AUDITQ_WAKEUP_BYTES (256u << 10)
 
 /* AUDITQ_EV_SYSCALL: raw_tp/sys_enter, only the syscalls behind the hooks
  * (see AUDITQ_SYSCALLS in fallback.bpf.c). `arg` holds the six raw
@@ -288,8 +327,16 @@ AUDITQ_ASSERT_SIZE(struct auditq_path_event, 336);
 AUDITQ_ASSERT_OFF(struct auditq_path_event, path, 80);
 AUDITQ_ASSERT_SIZE(struct auditq_kill_event, 96);
 AUDITQ_ASSERT_OFF(struct auditq_kill_event, target_comm, 80);
-AUDITQ_ASSERT_SIZE(struct auditq_proc_event, 88);
+AUDITQ_ASSERT_SIZE(struct auditq_proc_event, 96);
 AUDITQ_ASSERT_OFF(struct auditq_proc_event, exit_code, 80);
+AUDITQ_ASSERT_OFF(struct auditq_proc_event, fork_ppid, 84);
+AUDITQ_ASSERT_OFF(struct auditq_proc_event, fork_ns, 88);
+AUDITQ_ASSERT_SIZE(struct auditq_proc_exec_event, 480);
+AUDITQ_ASSERT_OFF(struct auditq_proc_exec_event, path, 80);
+AUDITQ_ASSERT_OFF(struct auditq_proc_exec_event, argv0, 336);
+AUDITQ_ASSERT_OFF(struct auditq_proc_exec_event, fork_ns, 464);
+AUDITQ_ASSERT_OFF(struct auditq_proc_exec_event, fork_ppid, 472);
+AUDITQ_ASSERT_SIZE(struct auditq_fork_value, 16);
 AUDITQ_ASSERT_SIZE(struct auditq_syscall_event, 512);
 AUDITQ_ASSERT_OFF(struct auditq_syscall_event, nr, 72);
 AUDITQ_ASSERT_OFF(struct auditq_syscall_event, args, 80);

@@ -18,7 +18,7 @@ int BPF_PROG(on_bprm_check, struct linux_binprm *bprm, int ret)
     e->h.flags |= auditq_file_path(BPF_CORE_READ(bprm, file), e->path);
     if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
         e->h.flags |= AUDITQ_FLAG_INTERP;
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }
 
@@ -36,6 +36,6 @@ int BPF_PROG(on_bprm_committed, struct linux_binprm *bprm)
         e->path[0] = 0;
     if (bpf_probe_read_user_str(e->argv0, sizeof(e->argv0), (void *)BPF_CORE_READ(bprm, p)) < 0)
         e->argv0[0] = 0;
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return 0;
 }

@@ -1,7 +1,9 @@
 // fallback.bpf.c — the tracepoint fallback, for kernels where BPF-LSM
 // programs cannot load (no `bpf` in the LSM list, or lockdown): process
 // lifecycle from BTF tracepoints and the syscalls behind the LSM hooks from
-// sys_enter, filtered in the kernel. Loads under lockdown=confidentiality:
+// sys_enter, filtered in the kernel. Folded: a fork rides on the child's
+// first exec or its exit (events.h, "Process facts, folded"), and execve is
+// not reported at sys_enter, since sched_process_exec reports the exec. Loads under lockdown=confidentiality:
 // no bpf_probe_read_kernel anywhere here (direct BTF loads and user-memory
 // reads only).
 #include "auditq.h"
@@ -9,20 +11,44 @@
 
 /* x86_64 syscall numbers behind the LSM hooks. */
 enum {
-    NR_open = 2, NR_connect = 42, NR_execve = 59, NR_kill = 62, NR_unlink = 87,
+    NR_open = 2, NR_connect = 42, NR_kill = 62, NR_unlink = 87,
     NR_chmod = 90, NR_fchmod = 91, NR_ptrace = 101, NR_setuid = 105,
     NR_setreuid = 113, NR_setresuid = 117, NR_setfsuid = 122, NR_mount = 165,
     NR_init_module = 175, NR_tkill = 200, NR_tgkill = 234, NR_openat = 257,
     NR_unlinkat = 263, NR_fchmodat = 268, NR_finit_module = 313, NR_bpf = 321,
-    NR_execveat = 322, NR_move_mount = 429, NR_openat2 = 437, NR_fchmodat2 = 452,
+    NR_move_mount = 429, NR_openat2 = 437, NR_fchmodat2 = 452,
 };
+
+/* Forks waiting for the child's first exec or exit, by the child's tgid. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, AUDITQ_FORKS_MAX_ENTRIES);
+    __type(key, __u32);
+    __type(value, struct auditq_fork_value);
+} forks SEC(".maps");
+
+/* Takes the fork held for tgid, if any, into *fork_ns / *ppid (0 when none). */
+static __always_inline void take_fork(__u32 tgid, __u64 *fork_ns, __u32 *ppid)
+{
+    struct auditq_fork_value *f = bpf_map_lookup_elem(&forks, &tgid);
+    if (!f) {
+        *fork_ns = 0;
+        *ppid = 0;
+        return;
+    }
+    *fork_ns = f->fork_ns;
+    *ppid = f->ppid;
+    bpf_map_delete_elem(&forks, &tgid);
+}
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
     if (auditq_ignored())
         return 0;
-    AUDITQ_NEW(struct auditq_exec_event, e, AUDITQ_EV_PROC_EXEC, AUDITQ_SOURCE_TRACEPOINT, 0);
+    AUDITQ_NEW(struct auditq_proc_exec_event, e, AUDITQ_EV_PROC_EXEC, AUDITQ_SOURCE_TRACEPOINT, 0);
+    take_fork(e->h.tgid, &e->fork_ns, &e->fork_ppid);
+    e->_pad = 0;
     e->argc = bprm->argc;
     e->old_pid = old_pid;
     /* bprm->exec: the user address of the filename in the new image's stack */
@@ -30,7 +56,7 @@ int BPF_PROG(on_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_b
         e->path[0] = 0;
     if (bpf_probe_read_user_str(e->argv0, sizeof(e->argv0), (void *)p->mm->arg_start) < 0)
         e->argv0[0] = 0;
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return 0;
 }
 
@@ -44,22 +70,29 @@ int BPF_PROG(on_sched_exit, struct task_struct *p)
     e->child_pid = 0;
     e->child_tgid = 0;
     e->exit_code = p->exit_code;
-    e->_pad = 0;
-    bpf_ringbuf_submit(e, 0);
+    take_fork(e->h.tgid, &e->fork_ns, &e->fork_ppid);
+    auditq_submit(e);
     return 0;
 }
 
+/* Runs in the parent. The fork is held for the child's first exec or exit;
+ * only when the map refuses it is it reported now. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_sched_fork, struct task_struct *parent, struct task_struct *child)
 {
     if (child->pid != child->tgid || auditq_ignored())
         return 0;
+    __u32 tgid = child->tgid;
+    struct auditq_fork_value v = { .fork_ns = bpf_ktime_get_boot_ns(), .ppid = parent->tgid, ._pad = 0 };
+    if (bpf_map_update_elem(&forks, &tgid, &v, BPF_ANY) == 0)
+        return 0;
     AUDITQ_NEW(struct auditq_proc_event, e, AUDITQ_EV_PROC_FORK, AUDITQ_SOURCE_TRACEPOINT, 0);
     e->child_pid = child->pid;
     e->child_tgid = child->tgid;
     e->exit_code = 0;
-    e->_pad = 0;
-    bpf_ringbuf_submit(e, 0);
+    e->fork_ppid = 0;
+    e->fork_ns = 0;
+    auditq_submit(e);
     return 0;
 }
 
@@ -67,15 +100,6 @@ static __always_inline void read_str(char *dst, __u32 size, unsigned long uptr)
 {
     if (!uptr || bpf_probe_read_user_str(dst, size, (void *)uptr) < 0)
         dst[0] = 0;
-}
-
-/* argv[0] of an execve(at) whose argv array is at uptr. */
-static __always_inline void read_argv0(char *dst, __u32 size, unsigned long uptr)
-{
-    unsigned long a0 = 0;
-    if (uptr)
-        bpf_probe_read_user(&a0, sizeof(a0), (void *)uptr);
-    read_str(dst, size, a0);
 }
 
 /* open/openat/openat2 are reported only for watched absolute paths. */
@@ -92,10 +116,10 @@ static __always_inline bool open_is_watched(unsigned long upath)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
-    unsigned long str = 0, str2 = 0, argv = 0;
+    unsigned long str = 0, str2 = 0;
     switch (id) {
-    case NR_execve: str = regs->di; argv = regs->si; break;
-    case NR_execveat: str = regs->si; argv = regs->dx; break;
+    /* execve/execveat: not here. sched_process_exec reports each exec that
+     * happens (with its file and argv[0]); one that fails is audit's to log. */
     case NR_open: str = regs->di; if (!open_is_watched(str)) return 0; break;
     case NR_openat: case NR_openat2: str = regs->si; if (!open_is_watched(str)) return 0; break;
     case NR_unlink: case NR_chmod: str = regs->di; break;
@@ -132,11 +156,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
             e->str[0] = 0;
     } else {
         read_str(e->str, sizeof(e->str), str);
-        if (argv)
-            read_argv0(e->str2, sizeof(e->str2), argv);
-        else
-            read_str(e->str2, sizeof(e->str2), str2);
+        read_str(e->str2, sizeof(e->str2), str2);
     }
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return 0;
 }

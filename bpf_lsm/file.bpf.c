@@ -31,7 +31,7 @@ int BPF_PROG(on_file_open, struct file *file, int ret)
     e->watch_id = w->id;
     e->_pad = 0;
     bpf_probe_read_kernel(e->path, sizeof(e->path), k->path);
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }
 
@@ -46,7 +46,7 @@ int BPF_PROG(on_path_unlink, struct path *dir, struct dentry *dentry, int ret)
     e->mode = 0;
     e->_pad = 0;
     e->h.flags |= auditq_path(BPF_CORE_READ(dir, mnt), dentry, e->path);
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }
 
@@ -61,6 +61,6 @@ int BPF_PROG(on_path_chmod, struct path *path, umode_t mode, int ret)
     e->mode = mode;
     e->_pad = 0;
     e->h.flags |= auditq_path_of(path, e->path);
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }

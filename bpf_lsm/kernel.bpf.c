@@ -24,7 +24,7 @@ int BPF_PROG(on_kernel_read_file, struct file *file, int id, bool contents, int 
     e->path[0] = 0;
     if (file)
         e->h.flags |= auditq_file_path(file, e->path);
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }
 
@@ -39,7 +39,7 @@ int BPF_PROG(on_kernel_load_data, int id, bool contents, int ret)
     e->id = id;
     e->contents = contents;
     e->path[0] = 0;
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }
 
@@ -67,7 +67,7 @@ int BPF_PROG(on_bpf, int cmd, union bpf_attr *attr, unsigned int size)
         bpf_probe_read_kernel(&t, sizeof(t), attr);
         e->type = t;
     }
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }
 
@@ -88,6 +88,6 @@ int BPF_PROG(on_sb_mount, const char *dev_name, struct path *path, const char *t
     if (type && bpf_probe_read_kernel_str(e->fs_type, sizeof(e->fs_type), type) < 0)
         e->fs_type[0] = 0;
     e->h.flags |= auditq_path_of(path, e->path);
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }

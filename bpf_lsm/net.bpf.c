@@ -26,6 +26,6 @@ int BPF_PROG(on_socket_connect, struct socket *sock, struct sockaddr *address, i
         bpf_probe_read_kernel(e->addr, 16, (char *)address + 8);
     }
     e->port = bpf_ntohs(port);
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }

@@ -13,7 +13,7 @@ int BPF_PROG(on_ptrace_access_check, struct task_struct *child, unsigned int mod
     e->mode = mode;
     e->target_pid = BPF_CORE_READ(child, tgid);
     BPF_CORE_READ_STR_INTO(&e->target_comm, child, comm);
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }
 
@@ -31,7 +31,7 @@ int BPF_PROG(on_task_fix_setuid, struct cred *new, struct cred *old, int flags, 
     e->new_euid = BPF_CORE_READ(new, euid.val);
     e->op_flags = flags;
     e->_pad = 0;
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }
 
@@ -47,6 +47,6 @@ int BPF_PROG(on_task_kill, struct task_struct *p, struct kernel_siginfo *info, i
     e->sig = sig;
     e->target_pid = BPF_CORE_READ(p, tgid);
     BPF_CORE_READ_STR_INTO(&e->target_comm, p, comm);
-    bpf_ringbuf_submit(e, 0);
+    auditq_submit(e);
     return ret;
 }

@@ -2,8 +2,9 @@ import AuditStore
 import Foundation
 import GRDB
 
-/// One row of the `process_fact` view (schema/0002_process_facts.sql): an
-/// exec, a fork/clone in the parent, or an exit, as a stored event recorded it.
+/// One row of the `process_fact` view (schema/0002_process_facts.sql,
+/// redefined by 0003_sensor_process_facts.sql): an exec, a fork/clone in the
+/// parent, or an exit, as a stored audit or sensor event recorded it.
 public struct ProcessFact: Sendable, Equatable {
     public enum Kind: String, Sendable { case exec, fork, exit }
 
@@ -25,6 +26,19 @@ public struct ProcessFact: Sendable, Equatable {
     public var uid: Int64?
     public var auid: Int64?
     public var ses: Int64?
+    /// "audit", "lsm" or "tracepoint".
+    public var source: String
+    /// A sensor event's boot id (its serial is boot-time ns); nil for audit.
+    public var boot: String?
+
+    /// A sensor event can hold two facts (an exec or exit with the fork
+    /// folded in): a fact is its event and its kind.
+    public struct Key: Hashable, Sendable {
+        public var eventID: Int64
+        public var kind: Kind
+    }
+    public var key: Key { Key(eventID: eventID, kind: kind) }
+    public var isAudit: Bool { source == "audit" }
 
     init(row: Row) {
         eventID = row["event_id"]
@@ -45,6 +59,8 @@ public struct ProcessFact: Sendable, Equatable {
         uid = row["uid"]
         auid = row["auid"]
         ses = row["ses"]
+        source = row["source"] ?? "audit"
+        boot = row["boot"]
     }
 
     /// exit (one thread ends), as opposed to exit_group (the whole process).
@@ -217,10 +233,47 @@ public final class ProcessTree {
         try reader.read { db in try Walk(db).lookup(pid: pid, atMs: atMs, node: node) }
     }
 
-    /// Whether the store has the process_fact view (a store last written by
-    /// an auditq before 0002_process_facts.sql does not).
+    /// Whether the store has the process_fact view with the sensor's facts
+    /// (a store last written by an auditq before 0003_sensor_process_facts.sql
+    /// does not).
     public static func hasFacts(_ db: Database) throws -> Bool {
         try db.viewExists("process_fact")
+            && Bool.fetchOne(db, sql: "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'event_sensor_ppid'") == true
+    }
+
+    /// How far apart audit's and the sensor's stamps of one action may be
+    /// (as Correlator.windowMs): audit stamps at syscall exit with the wall
+    /// clock, the sensor at the tracepoint or hook with boot time.
+    static let sameActionMs: Int64 = 2000
+
+    /// The facts of one pid with each action audit and the sensor both
+    /// recorded kept once (audit's, which has the whole argv): a sensor fact
+    /// goes when an audit fact of the same kind, process (and child, for a
+    /// fork; and program name, for an exec) lies within `sameActionMs`; each
+    /// audit fact stands for at most one sensor fact, the closest.
+    static func dedupe(_ facts: [ProcessFact]) -> [ProcessFact] {
+        let audit = facts.filter(\.isAudit)
+        let sensor = facts.filter { !$0.isAudit }
+        guard !audit.isEmpty, !sensor.isEmpty else { return facts }
+        var taken = Set<ProcessFact.Key>()
+        var dropped = Set<ProcessFact.Key>()
+        for s in sensor.sorted(by: { $0.timeMs < $1.timeMs }) {
+            var best: ProcessFact?
+            for a in audit where !taken.contains(a.key) && a.kind == s.kind && a.pid == s.pid && a.node == s.node
+                && abs(a.timeMs - s.timeMs) <= sameActionMs {
+                switch s.kind {
+                case .fork: guard a.child == s.child else { continue }
+                case .exec: if let x = a.comm, let y = s.comm, x != y { continue }
+                case .exit: guard !a.isThreadExit else { continue }
+                }
+                if best == nil || abs(a.timeMs - s.timeMs) < abs(best!.timeMs - s.timeMs) { best = a }
+            }
+            if let best {
+                taken.insert(best.key)
+                dropped.insert(s.key)
+            }
+        }
+        return facts.filter { !dropped.contains($0.key) }
     }
 
     /// One walk over one read transaction, with per-pid caches.
@@ -228,6 +281,8 @@ public final class ProcessTree {
         let db: Database
         var instancesByPid: [Int64: [String: [Instance]]] = [:]
         var rawBlocks: (id: Int64, bytes: [UInt8])?
+        /// Text ids of the sensor's process record types, looked up once.
+        var sensorTypes: [Int64]?
 
         init(_ db: Database) { self.db = db }
 
@@ -260,27 +315,62 @@ public final class ProcessTree {
 
         // MARK: facts and instances
 
-        /// Cached statements: a big tree runs the same three queries thousands of times.
-        func facts(_ sql: String, _ arguments: StatementArguments) throws -> [ProcessFact] {
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(ProcessFact.init(row:))
+        /// Event ids from an indexed query (cached statements: a big tree
+        /// runs the same queries thousands of times).
+        func eventIDs(_ sql: String, _ arguments: StatementArguments) throws -> [Int64] {
+            try Int64.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
         }
 
-        /// The pid's instances, by node.
+        /// The facts of these events. The ids are bound as a list: SQLite
+        /// pushes `event_id IN (…)` with a list of values into each arm of the
+        /// view's UNION ALL, but not an IN subquery (that would scan them all).
+        func facts(ids: [Int64]) throws -> [ProcessFact] {
+            var out: [ProcessFact] = []
+            var start = 0
+            while start < ids.count {
+                let chunk = Array(ids[start..<min(start + 256, ids.count)])
+                start += chunk.count
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                out += try Row.fetchAll(db, sql: "SELECT * FROM process_fact WHERE event_id IN (\(marks))",
+                                        arguments: StatementArguments(chunk)).map(ProcessFact.init(row:))
+            }
+            return out
+        }
+
+        func sensorTypeIDs() throws -> [Int64] {
+            if let sensorTypes { return sensorTypes }
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM text WHERE value IN ('TP_EXEC', 'TP_EXIT', 'TP_FORK', 'LSM_EXEC')")
+            sensorTypes = ids
+            return ids
+        }
+
+        /// The sensor's process events whose `column` (pid or ppid) is `value`,
+        /// through event_pid or event_sensor_ppid (0003: its WHERE repeated).
+        func sensorIDs(_ column: String, _ value: Int64) throws -> [Int64] {
+            let types = try sensorTypeIDs()
+            guard !types.isEmpty else { return [] }
+            let list = types.map(String.init).joined(separator: ",")
+            let scope = column == "ppid" ? "ppid = ? AND syscall IS NULL AND ppid IS NOT NULL" : "pid = ?"
+            return try eventIDs("SELECT id FROM event WHERE \(scope) AND types IN (\(list))", [value])
+        }
+
+        /// The pid's instances, by node: its own facts, the forks that made
+        /// it, and the forks it made that the sensor folded into its
+        /// children's events (found by their ppid).
         func instances(_ pid: Int64) throws -> [String: [Instance]] {
             if let cached = instancesByPid[pid] { return cached }
-            var rows = try facts("""
-                SELECT * FROM process_fact WHERE event_id IN
-                  (SELECT id FROM event WHERE pid = ? AND (\(ProcessSyscalls.processFactIndex)))
-                """, [pid])
-            rows += try facts("""
-                SELECT * FROM process_fact WHERE event_id IN
-                  (SELECT id FROM event WHERE exit = ? AND \(ProcessSyscalls.forkChildIndex))
-                """, [pid])
+            var found = try eventIDs("SELECT id FROM event WHERE pid = ? AND (\(ProcessSyscalls.processFactIndex))", [pid])
+            found += try eventIDs("SELECT id FROM event WHERE exit = ? AND \(ProcessSyscalls.forkChildIndex)", [pid])
+            found += try sensorIDs("pid", pid)
+            found += try sensorIDs("ppid", pid)
             var byNode: [String: [ProcessFact]] = [:]
-            var seen = Set<Int64>()
-            for f in rows where seen.insert(f.eventID).inserted { byNode[f.node, default: []].append(f) }
+            var seen = Set<ProcessFact.Key>()
+            for f in try facts(ids: Array(Set(found)).sorted())
+            where (f.pid == pid || (f.kind == .fork && f.child == pid)) && seen.insert(f.key).inserted {
+                byNode[f.node, default: []].append(f)
+            }
             var result: [String: [Instance]] = [:]
-            for (node, facts) in byNode { result[node] = Self.split(pid: pid, node: node, facts: facts) }
+            for (node, facts) in byNode { result[node] = Self.split(pid: pid, node: node, facts: ProcessTree.dedupe(facts)) }
             instancesByPid[pid] = result
             return result
         }
@@ -292,17 +382,24 @@ public final class ProcessTree {
             var cur: Instance?
             var fresh = false    // cur began without a fork, after an exit or as the first
             var exited = false   // cur logged exit_group
-            var last: ProcessFact?
+            var lastAudit: ProcessFact?
+            var lastBoot: String?
             func close() {
                 if let c = cur { list.append(c) }
                 cur = nil
                 exited = false
             }
             for f in facts {
-                // The serial restarts at boot: a lower serial well after the
-                // previous fact means the machine rebooted in between.
-                if let l = last, f.serial < l.serial, f.timeMs > l.timeMs + 1000 { close() }
-                last = f
+                // Audit's serial restarts at boot: a lower serial well after
+                // the previous audit fact means the machine rebooted in
+                // between. Sensor facts carry the boot id itself.
+                if f.isAudit {
+                    if let l = lastAudit, f.serial < l.serial, f.timeMs > l.timeMs + 1000 { close() }
+                    lastAudit = f
+                } else if let boot = f.boot {
+                    if let lastBoot, lastBoot != boot { close() }
+                    lastBoot = boot
+                }
                 if f.kind == .fork, f.child == pid, f.pid != pid {
                     // The child may have logged its first calls before the
                     // parent's clone returned: same millisecond, lower serial.
@@ -406,10 +503,9 @@ public final class ProcessTree {
                 if ids.insert(kid.id).inserted { kids.append(kid) }
             }
             // Children whose fork was not captured: their facts name it as ppid.
-            let byPpid = try facts("""
-                SELECT * FROM process_fact WHERE event_id IN
-                  (SELECT id FROM event WHERE ppid = ? AND (\(ProcessSyscalls.processFactIndex)))
-                """, [parent.pid])
+            var childIDs = try eventIDs("SELECT id FROM event WHERE ppid = ? AND (\(ProcessSyscalls.processFactIndex))", [parent.pid])
+            childIDs += try sensorIDs("ppid", parent.pid)
+            let byPpid = try facts(ids: Array(Set(childIDs)).sorted())
             for f in byPpid where f.node == parent.node && f.pid != parent.pid && parent.alive(at: f.timeMs) {
                 guard let kid = try instances(f.pid)[parent.node]?.first(where: { $0.holds(f.eventID) }) else { continue }
                 if ids.insert(kid.id).inserted { kids.append(kid) }

@@ -86,13 +86,19 @@ public final class Sensor: @unchecked Sendable {
         reason = mode == .lsm ? "" : reasons.joined(separator: "; ")
         guard mode != .auditOnly, let fd = maps["events"] else { return }
         do {
-            let ring = try RingBuffer(mapFD: fd) { [weak self] record in
+            // Decoded on the ring-buffer thread into one batch per poll round.
+            var batch: [AuditEvent] = []
+            let ring = try RingBuffer(mapFD: fd, onSample: { [weak self] record in
                 guard let self else { return }
                 self.decoderLock.lock()
-                let events = self.decoder.decode(record)
+                self.decoder.decode(record, into: &batch)
                 self.decoderLock.unlock()
-                if !events.isEmpty { onEvents(events) }
-            }
+            }, afterPoll: {
+                guard !batch.isEmpty else { return }
+                let events = batch
+                batch.removeAll(keepingCapacity: true)
+                onEvents(events)
+            })
             ring.start()
             self.ring = ring
         } catch {

@@ -61,7 +61,11 @@ final class SensorTests: XCTestCase {
                 && ($0.paths ?? []).contains { $0.name == watched } }, "open of the watched file")
             XCTAssertTrue(events.contains { $0.types == ["TP_SYSCALL"] && $0.fields?["syscall"] == "connect" && $0.pid == shell
                 && $0.sockaddr?.address == "127.0.0.1" && $0.sockaddr?.port == port }, "connect to the listener")
-            XCTAssertTrue(events.contains { $0.types == ["TP_FORK"] }, "forks")
+            // The fork rides on the child's exec (folded in the kernel), and
+            // execve is not reported again at sys_enter.
+            XCTAssertTrue(events.contains { $0.types == ["TP_EXEC"] && $0.exe == "/bin/true" && $0.fields?["fork_ppid"] == String(shell)
+                && Int64($0.fields?["fork_ns"] ?? "") != nil }, "the fork that made /bin/true's process, from its shell")
+            XCTAssertFalse(events.contains { $0.types == ["TP_SYSCALL"] && $0.fields?["syscall"] == "execve" }, "no execve at sys_enter")
             // The exec audit saw (rule with the key) is paired with what the sensor saw.
             struct Seen: Decodable { var exe: String?; var seen_by: [String]? }
             let audited = try TestSupport.auditq(["search", "--store", store, "-k", key, "-x", "/usr/bin/true", "--format", "json"]).out
@@ -72,6 +76,63 @@ final class SensorTests: XCTestCase {
             XCTAssertEqual(try TestSupport.auditq(["verify", "--store", store]).status, 0)
             let status = try TestSupport.auditq(["status", "--store", store]).out
             XCTAssertTrue(status.contains("sensor     tracepoint"), status)
+        }
+    }
+
+    /// `auditq tree` from the sensor's events alone (no audit rules): a shell
+    /// that runs a program in a child and forks a subshell that never execs.
+    func testTreeFromSensorEventsAlone() throws {
+        guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
+            throw XCTSkip("no kernel BTF (/sys/kernel/btf/vmlinux): the BPF sensor cannot load here")
+        }
+        try KernelAudit.exclusive {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let store = dir.appendingPathComponent("s.db").path
+            let daemon = try AuditqdProcess(["--store", store, "--mode", "primary", "--no-rules"])
+            XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
+            guard !daemon.stderr.contains("sensor: audit only") else {
+                _ = daemon.stop()
+                throw XCTSkip("the sensor cannot load here: \(daemon.stderr)")
+            }
+            let pids = dir.appendingPathComponent("pids").path
+            // shell ─┬─ sh -c '…; /bin/sleep 0.2' (a child that execs)
+            //        └─ ( … ) a subshell that never execs
+            let workload = try Workload.run(auid: Workload.auid(), """
+                /bin/sh -c 'echo "child $$" >> \(pids); /bin/sleep 0.2'
+                ( echo "subshell $BASHPID" >> \(pids) )
+                echo "shell $$" >> \(pids)
+                """)
+            XCTAssertEqual(workload.status, 0, workload.stderr)
+            var known: [String: Int] = [:]
+            for line in try String(contentsOfFile: pids, encoding: .utf8).split(separator: "\n") {
+                let words = line.split(separator: " ")
+                if words.count == 2, let pid = Int(words[1]) { known[String(words[0])] = pid }
+            }
+            guard let shell = known["shell"], let child = known["child"], let subshell = known["subshell"] else {
+                return XCTFail("the workload did not write its pids: \(known)")
+            }
+            XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
+
+            // No audit event is about these processes: the tree is the sensor's.
+            let audit = try TestSupport.auditq(["search", "--store", store, "-p", String(child), "--source", "audit"])
+            XCTAssertNotEqual(audit.status, 0, "no audit event of pid \(child): \(audit.out)")
+            let r = try TestSupport.auditq(["tree", "--store", store, "--format", "json", String(shell)])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let tree = try XCTUnwrap(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+            let kids = (tree["descendants"] as? [[String: Any]]) ?? []
+            XCTAssertEqual(kids.compactMap { $0["pid"] as? Int }, [child, subshell], r.out)
+            let first = try XCTUnwrap(kids.first)
+            XCTAssertTrue("\(first)".contains("/bin/sleep"), "the child's last program: \(first)")
+
+            let up = try TestSupport.auditq(["tree", "--store", store, "--format", "json", String(child)])
+            XCTAssertEqual(up.status, 0, up.stderr)
+            let upTree = try XCTUnwrap(try JSONSerialization.jsonObject(with: up.stdout) as? [String: Any])
+            let ancestors = (upTree["ancestors"] as? [[String: Any]])?.compactMap { $0["pid"] as? Int } ?? []
+            XCTAssertEqual(ancestors.last, shell, "its parent: \(up.out)")
+            let text = try TestSupport.auditq(["tree", "--store", store, String(shell)])
+            XCTAssertEqual(text.status, 0, text.stderr)
+            XCTAssertTrue(text.out.contains("\(subshell)"), text.out)
         }
     }
 

@@ -5,7 +5,8 @@ import GRDB
 import XCTest
 
 /// `auditq tree`: process ancestry and descendants from the stored exec,
-/// fork/clone and exit events (the process_fact view of 0002_process_facts.sql).
+/// fork/clone and exit events (the process_fact view of 0002_process_facts.sql,
+/// with the sensor's facts since 0003: SensorProcessFactTests).
 ///
 /// A real log made on this machine by tools/make-audit-log --workload tree
 /// (rounds of a known process tree, pids written by the workload itself) is
@@ -379,7 +380,7 @@ final class TreeTests: XCTestCase {
         let unknown = try TestSupport.auditq(["tree", "--store", store, "31337"])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertEqual(unknown.out, "")
-        XCTAssertEqual(unknown.stderr, "auditq: no exec, fork or exit of pid 31337 is stored; tree needs rules that capture execve and clone/fork (see audit_rules/)\n")
+        XCTAssertEqual(unknown.stderr, "auditq: no exec, fork or exit of pid 31337 is stored; tree needs rules that capture execve and clone/fork (see audit_rules/) or auditqd's BPF sensor\n")
 
         for args in [["4242", "--at", "yesterdayish"], ["4242", "--at", "13/45/2020"], ["0"], ["-5"], ["abc"], []] {
             let bad = try TestSupport.auditq(["tree", "--store", store] + args)
@@ -394,16 +395,17 @@ final class TreeTests: XCTestCase {
 
     // MARK: the schema
 
-    /// A store written before 0002: the migration adds the view and its
+    /// A store written before 0002: the migrations add the view and its
     /// indexes over the events already there, and the chain still verifies.
     func testStoreFromBeforeProcessFactsGetsThem() throws {
         let store = try importHandLog()
-        // Make it what an older auditq left: no view, no indexes, 0002 not applied.
+        // Make it what an older auditq left: no view, no indexes, 0002 and 0003 not applied.
         let queue = try DatabaseQueue(path: store)
         try queue.write { db in
             try db.execute(sql: """
                 DROP VIEW process_fact; DROP INDEX event_fork_child; DROP INDEX event_process_ppid;
-                DROP INDEX event_process_pid; DELETE FROM grdb_migrations WHERE identifier = '0002_process_facts.sql'
+                DROP INDEX event_process_pid; DROP INDEX event_sensor_ppid;
+                DELETE FROM grdb_migrations WHERE identifier IN ('0002_process_facts.sql', '0003_sensor_process_facts.sql')
                 """)
         }
         try queue.close()
@@ -424,6 +426,29 @@ final class TreeTests: XCTestCase {
         XCTAssertEqual(try TestSupport.auditq(["verify", "--store", store]).status, 0)
         // Every writer applies it too.
         XCTAssertTrue(SchemaMigrations.all.contains { $0.name == "0002_process_facts.sql" })
+        XCTAssertTrue(SchemaMigrations.all.contains { $0.name == "0003_sensor_process_facts.sql" })
+    }
+
+    /// A store at 0002 (audit's facts only) gets the sensor's on opening for writing.
+    func testStoreFromBeforeSensorFactsGetsThem() throws {
+        let store = try importHandLog()
+        let queue = try DatabaseQueue(path: store)
+        try queue.write { db in
+            // 0003 undone: 0002's view and indexes as 0002 made them.
+            try db.execute(sql: """
+                DROP VIEW process_fact; DROP INDEX event_fork_child; DROP INDEX event_process_ppid;
+                DROP INDEX event_process_pid; DROP INDEX event_sensor_ppid;
+                """)
+            try db.execute(sql: SchemaMigrations.all.first { $0.name == "0002_process_facts.sql" }!.sql)
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = '0003_sensor_process_facts.sql'")
+        }
+        try queue.close()
+        XCTAssertFalse(try EventStore(path: store, access: .read).pool.read(ProcessTree.hasFacts))
+        let r = try TestSupport.auditq(["tree", "--store", store, "--format", "json", "4300"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "auditq: adding process facts to \(store)\n")
+        XCTAssertTrue(try EventStore(path: store, access: .read).pool.read(ProcessTree.hasFacts))
+        XCTAssertEqual(try TestSupport.auditq(["verify", "--store", store]).status, 0)
     }
 
     /// The view classifies per architecture; a failed exec and a failed fork are no facts.
@@ -464,6 +489,8 @@ final class TreeTests: XCTestCase {
             ("SELECT id FROM event WHERE pid = 1 AND (\(ProcessSyscalls.processFactIndex))", "event_process_pid"),
             ("SELECT id FROM event WHERE ppid = 1 AND (\(ProcessSyscalls.processFactIndex))", "event_process_ppid"),
             ("SELECT id FROM event WHERE exit = 1 AND \(ProcessSyscalls.forkChildIndex)", "event_fork_child"),
+            // the sensor's children of a pid (0003), as ProcessTree asks
+            ("SELECT id FROM event WHERE ppid = 1 AND syscall IS NULL AND ppid IS NOT NULL AND types IN (1,2,3)", "event_sensor_ppid"),
         ]
         try store.pool.read { db in
             for (sql, index) in plans {

@@ -79,6 +79,15 @@ static __always_inline void auditq_fill_header(struct auditq_event_header *h, __
     bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
+/* Submit without waking the reader until AUDITQ_WAKEUP_BYTES wait; the
+ * reader also drains on its poll timeout (Sources/AuditSensor/RingBuffer.swift).
+ * The observers use it; protect.bpf.c wakes the reader for every denial. */
+static __always_inline void auditq_submit(void *e)
+{
+    __u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+    bpf_ringbuf_submit(e, waiting >= AUDITQ_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
 #define AUDITQ_NEW(type, var, kind, source, ret)                                   \
     type *var = auditq_reserve(sizeof(type), (kind));                              \
     if (!var)                                                                       \

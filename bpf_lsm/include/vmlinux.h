@@ -41,8 +41,12 @@ enum bpf_map_type {
     BPF_MAP_TYPE_HASH = 1,
     BPF_MAP_TYPE_PERCPU_ARRAY = 6,
     BPF_MAP_TYPE_LPM_TRIE = 11,
+    BPF_MAP_TYPE_LRU_HASH = 9,
     BPF_MAP_TYPE_RINGBUF = 27,
 };
+/* bpf_ringbuf_submit flags and bpf_ringbuf_query's question */
+enum { BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2 };
+enum { BPF_RB_AVAIL_DATA = 0 };
 enum { BPF_ANY = 0, BPF_F_NO_PREALLOC = 1 };
 enum { BPF_MAP_CREATE = 0, BPF_PROG_LOAD = 5 };
 enum { AF_INET = 2, AF_INET6 = 10 };

@@ -14,8 +14,9 @@ struct TreeCommand: ParsableCommand {
         'seen' when only later calls are stored) and 'exit TIME', '?' (no exit stored, but the pid was used \
         again, so it had ended) or 'running' (no exit stored: still running when the log ends, killed by a \
         signal, which makes no exit call, or exits not audited). *PID marks the process asked for; [thread] \
-        a clone with CLONE_THREAD. Needs rules that capture execve, clone/fork and exit_group (see \
-        audit_rules/). Exit status 1 when nothing about PID is stored.
+        a clone with CLONE_THREAD. Reads audit's execve, clone/fork and exit_group events (rules that \
+        capture them: see audit_rules/) and the BPF sensor's exec, fork and exit events; an action both \
+        recorded is shown once. Exit status 1 when nothing about PID is stored.
         """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -52,7 +53,7 @@ struct TreeCommand: ParsableCommand {
                 // A store last written before process facts existed: adding
                 // them is the migration every writer applies on opening.
                 guard access(path, W_OK) == 0 else {
-                    throw Failure.exit("\(path): the store predates process facts (0002_process_facts.sql) and is read-only here; the next import or the collector adds them", code: .dataError)
+                    throw Failure.exit("\(path): the store predates the sensor's process facts (0003_sensor_process_facts.sql) and is read-only here; the next import or the collector adds them", code: .dataError)
                 }
                 FileHandle.standardError.write(Data("auditq: adding process facts to \(path)\n".utf8))
                 store = try EventStore(path: path, access: .write)
@@ -61,7 +62,7 @@ struct TreeCommand: ParsableCommand {
             switch try ProcessTree(store.pool).lookup(pid: pid, atMs: when, node: node) {
             case .notStored:
                 let scope = node.map { " on node \($0)" } ?? ""
-                throw Failure.exit("no exec, fork or exit of pid \(pid)\(scope) is stored; tree needs rules that capture execve and clone/fork (see audit_rules/)", code: .failed)
+                throw Failure.exit("no exec, fork or exit of pid \(pid)\(scope) is stored; tree needs rules that capture execve and clone/fork (see audit_rules/) or auditqd's BPF sensor", code: .failed)
             case .onlyLater(let first):
                 throw Failure.exit("pid \(pid) is not stored at or before \(TreeText.time(when!)); its first stored process starts \(TreeText.time(first))", code: .failed)
             case .found(let result):
