@@ -91,12 +91,17 @@ public final class EventFormatter {
     /// The non-empty lines of `raw` (as split(separator: 0x0A) finds them).
     static func lineRanges(_ raw: UnsafeRawBufferPointer, into ranges: inout [Range<Int>]) {
         ranges.removeAll(keepingCapacity: true)
+        guard let base = raw.baseAddress else { return }
         var start = 0
-        for i in 0..<raw.count where raw[i] == 0x0A {
+        while start < raw.count {
+            guard let nl = memchr(base + start, 0x0A, raw.count - start) else {
+                ranges.append(start..<raw.count)
+                return
+            }
+            let i = base.distance(to: UnsafeRawPointer(nl))
             if i > start { ranges.append(start..<i) }
             start = i + 1
         }
-        if raw.count > start { ranges.append(start..<raw.count) }
     }
 
     // MARK: JSON

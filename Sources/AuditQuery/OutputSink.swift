@@ -98,29 +98,47 @@ public final class OutputSink {
     /// A JSON string from UTF-8 bytes; escapes as JSONText.quoted (", \, \n,
     /// \r, \t, \u00XX for other controls and DEL), other bytes as they are.
     func jsonQuoted(_ bytes: UnsafeRawBufferPointer) {
-        buffer.append(0x22)
+        Self.appendQuoted(bytes, to: &buffer)  // one access to the buffer, not one per byte
+    }
+
+    private static func appendQuoted(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        out.append(0x22)
         var start = 0
         let n = bytes.count
         var i = 0
         while i < n {
+            // Eight bytes at a time while none of them needs an escape.
+            if i + 8 <= n && !needsEscape(bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) {
+                i += 8
+                continue
+            }
             let b = bytes[i]
             if b >= 0x20 && b != 0x22 && b != 0x5C && b != 0x7F { i += 1; continue }
-            if start < i { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
+            if start < i { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<i])) }
             switch b {
-            case 0x22: buffer.append(0x5C); buffer.append(0x22)
-            case 0x5C: buffer.append(0x5C); buffer.append(0x5C)
-            case 0x0A: buffer.append(0x5C); buffer.append(0x6E)
-            case 0x0D: buffer.append(0x5C); buffer.append(0x72)
-            case 0x09: buffer.append(0x5C); buffer.append(0x74)
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(0x6E)
+            case 0x0D: out.append(0x5C); out.append(0x72)
+            case 0x09: out.append(0x5C); out.append(0x74)
             default:
-                buffer.append(0x5C); buffer.append(0x75); buffer.append(0x30); buffer.append(0x30)
-                buffer.append(Self.hexDigit(b >> 4)); buffer.append(Self.hexDigit(b & 0xF))
+                out.append(0x5C); out.append(0x75); out.append(0x30); out.append(0x30)
+                out.append(hexDigit(b >> 4)); out.append(hexDigit(b & 0xF))
             }
             i += 1
             start = i
         }
-        if start < n { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<n])) }
-        buffer.append(0x22)
+        if start < n { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<n])) }
+        out.append(0x22)
+    }
+
+    /// Whether any of the eight bytes is below 0x20, '"', '\' or DEL (exact,
+    /// by the classic "has a byte less than / equal to" word tricks).
+    @inline(__always) private static func needsEscape(_ x: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        let below20 = (x &- ones &* 0x20) & ~x & highs != 0
+        return below20 || hasZero(x ^ (ones &* 0x22)) || hasZero(x ^ (ones &* 0x5C)) || hasZero(x ^ (ones &* 0x7F))
     }
 
     @inline(__always) private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
