@@ -261,6 +261,38 @@ final class SearchCLITests: XCTestCase {
         }
     }
 
+    /// JSON `records` hold each line as a JSON string: an ENRICHED record's
+    /// \x1d, a DEL, quotes and backslashes escaped, UTF-8 kept, bytes that
+    /// are not UTF-8 replaced by U+FFFD; text cuts the ENRICHED part off.
+    func testRecordsWithControlAndNonASCIIBytes() throws {
+        let lines: [[UInt8]] = [
+            Array(#"type=USER_CMD msg=audit(1682589900.500:301): pid=77 uid=0 auid=0 ses=3 msg='cmd="a\b" exe="/usr/bin/sudo" res=success'"#.utf8)
+                + [0x1D] + Array(#"UID="root" AUID="root""#.utf8),
+            Array("type=USER_AUTH msg=audit(1682589900.600:302): pid=78 uid=0 auid=0 ses=3 msg='op=PAM acct=\"".utf8)
+                + [0xC3, 0xA9, 0x7F, 0xFF, 0x41] + Array("\" res=failed'".utf8),
+        ]
+        let path = dir.appendingPathComponent("odd.log").path
+        try Data(lines.flatMap { $0 + [0x0A] }).write(to: URL(fileURLWithPath: path))
+        let odd = dir.appendingPathComponent("odd.db").path
+        XCTAssertEqual(try TestSupport.auditq(["import", "--store", odd, path]).status, 0)
+        let json = try TestSupport.auditq(["search", "--store", odd, "--format", "json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let objects = try json.out.split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(objects.compactMap { ($0["records"] as? [String])?.first },
+                       lines.map { String(decoding: $0, as: UTF8.self) })
+        XCTAssertTrue(json.out.contains(#"\"a\\b\""#), json.out)
+        XCTAssertTrue(json.out.contains(#"\u001dUID="#), json.out)
+        XCTAssertTrue(json.out.contains("\u{E9}\\u007f\u{FFFD}A"), json.out)
+        let text = try TestSupport.auditq(["search", "--store", odd])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.range(of: Data(lines[0].prefix { $0 != 0x1D } + [0x0A])) != nil, text.out)
+        XCTAssertFalse(text.out.contains("UID=\"root\""), text.out)
+        let raw = try TestSupport.auditq(["search", "--store", odd, "--raw"])
+        XCTAssertEqual(raw.stdout, Data(lines.flatMap { $0 + [0x0A] }))
+    }
+
     // MARK: ausearch as the reference
 
     func testRawKeySearchMatchesAusearch() throws {
