@@ -217,17 +217,13 @@ public final class EventFormatter {
         let o = sink
         func q(_ s: String?) {
             guard let s else { return }
-            // Plain ASCII without \r (one character per byte): quote by bytes; else as Characters.
-            if s.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) {
-                if s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A }) {
-                    o.byte(0x22)
-                    for b in s.utf8 { if b == 0x22 { o.byte(0x22) }; o.byte(b) }
-                    o.byte(0x22)
-                } else {
-                    o.utf8(s)
-                }
-            } else {
-                o.utf8(Self.csvQuotedSlowly(s))
+            switch Self.csvQuoting(s) {
+            case .none: o.utf8(s)
+            case .doubleQuotes:
+                o.byte(0x22)
+                for b in s.utf8 { if b == 0x22 { o.byte(0x22) }; o.byte(b) }
+                o.byte(0x22)
+            case .slowly: o.utf8(Self.csvQuotedSlowly(s))
             }
         }
         func n(_ v: Int64?) { if let v { o.int(v) } }
@@ -253,6 +249,27 @@ public final class EventFormatter {
         o.byte(0x0A)
     }
 
+    enum CSVQuoting { case none, doubleQuotes, slowly }
+
+    /// How a CSV field is written, by its bytes where they decide it as
+    /// `csvQuotedSlowly` (Characters, Foundation) would: a field is quoted when
+    /// it holds a ",", "\"", "\n" or "\r" character; bytes of other scripts
+    /// cannot hide an ASCII one, but a "\r\n" pair, or a combining mark after
+    /// one of them (a prepended mark before), makes a different Character:
+    /// those go the slow way.
+    static func csvQuoting(_ s: String) -> CSVQuoting {
+        var special = false, unsure = false, afterSpecial = false, afterHigh = false
+        for b in s.utf8 {
+            let isSpecial = b == 0x2C || b == 0x22 || b == 0x0A
+            if (afterSpecial && b >= 0x80) || (afterHigh && isSpecial) || b == 0x0D { unsure = true }
+            if isSpecial { special = true }
+            afterSpecial = isSpecial
+            afterHigh = b >= 0x80
+        }
+        if unsure { return .slowly }
+        return special ? .doubleQuotes : .none
+    }
+
     static func csvQuotedSlowly(_ s: String) -> String {
         if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
@@ -260,28 +277,48 @@ public final class EventFormatter {
         return s
     }
 
-    /// A JSON array of strings as JSONText writes argv, when every string is
-    /// plain ASCII without escapes: `["a","b"]`. Anything else is nil (then
-    /// JSONSerialization decodes it).
+    /// A JSON array of strings as JSONText writes argv (`["a","b"]`, the
+    /// escapes JSON allows except surrogate pairs); nil for anything else
+    /// (then JSONSerialization decodes it).
     static func plainStringArray(_ json: String) -> [String]? {
         var out: [String] = []
         var ok = true
         var json = json
         json.withUTF8 { b in
             guard b.count >= 2, b[0] == 0x5B, b[b.count - 1] == 0x5D else { ok = false; return }
-            var i = 1
             if b.count == 2 { return }
+            var i = 1
+            var item: [UInt8] = []
             while true {
                 guard i < b.count, b[i] == 0x22 else { ok = false; return }
-                let start = i + 1
-                var end = start
-                while end < b.count, b[end] != 0x22 {
-                    if b[end] == 0x5C || b[end] >= 0x80 || b[end] < 0x20 { ok = false; return }
-                    end += 1
+                i += 1
+                item.removeAll(keepingCapacity: true)
+                while i < b.count, b[i] != 0x22 {
+                    let c = b[i]
+                    guard c >= 0x20 else { ok = false; return }
+                    if c != 0x5C { item.append(c); i += 1; continue }
+                    guard i + 1 < b.count else { ok = false; return }
+                    switch b[i + 1] {
+                    case 0x22: item.append(0x22)
+                    case 0x5C: item.append(0x5C)
+                    case 0x2F: item.append(0x2F)
+                    case 0x62: item.append(0x08)
+                    case 0x66: item.append(0x0C)
+                    case 0x6E: item.append(0x0A)
+                    case 0x72: item.append(0x0D)
+                    case 0x74: item.append(0x09)
+                    case 0x75:
+                        guard i + 5 < b.count, let v = UInt32(String(decoding: b[(i + 2)...(i + 5)], as: UTF8.self), radix: 16),
+                              v < 0xD800 || v > 0xDFFF, let scalar = Unicode.Scalar(v) else { ok = false; return }
+                        item.append(contentsOf: Array(String(Character(scalar)).utf8))
+                        i += 4
+                    default: ok = false; return
+                    }
+                    i += 2
                 }
-                guard end < b.count else { ok = false; return }
-                out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self))
-                i = end + 1
+                guard i < b.count, let text = String(validating: item, as: UTF8.self) else { ok = false; return }
+                out.append(text)
+                i += 1
                 guard i < b.count else { ok = false; return }
                 if b[i] == 0x5D { ok = i == b.count - 1; return }
                 guard b[i] == 0x2C else { ok = false; return }
