@@ -293,6 +293,24 @@ final class SearchCLITests: XCTestCase {
         XCTAssertEqual(raw.stdout, Data(lines.flatMap { $0 + [0x0A] }))
     }
 
+    /// CSV quotes a field holding a comma or a quote (doubling the quotes),
+    /// argv decoded: hex-encoded arguments, UTF-8 and quotes included.
+    func testCSVQuotesArgvAndFields() throws {
+        let log = """
+        type=SYSCALL msg=audit(1682589900.700:303): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=1 ppid=1 pid=88 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=3 comm="true" exe="/usr/bin/true" key="a,b"
+        type=EXECVE msg=audit(1682589900.700:303): argc=3 a0="/bin/true" a1=636166C3A9 a2=71756F74652264
+
+        """
+        let path = dir.appendingPathComponent("argv.log").path
+        try Data(log.utf8).write(to: URL(fileURLWithPath: path))
+        let store = dir.appendingPathComponent("argv.db").path
+        XCTAssertEqual(try TestSupport.auditq(["import", "--store", store, path]).status, 0)
+        let csv = try TestSupport.auditq(["search", "--store", store, "--format", "csv"])
+        XCTAssertEqual(csv.status, 0, csv.stderr)
+        let row = try XCTUnwrap(csv.out.split(separator: "\n").dropFirst().first.map(String.init))
+        XCTAssertTrue(row.hasSuffix(",\"a,b\",,,\"/bin/true caf\u{E9} quote\"\"d\""), row)
+    }
+
     // MARK: ausearch as the reference
 
     func testRawKeySearchMatchesAusearch() throws {
