@@ -36,7 +36,11 @@ public final class EventStore {
             guard fd >= 0 else { throw StoreError.cannotCreate(path: path, reason: String(cString: strerror(errno))) }
             close(fd)
         }
-        if exists { try Self.checkForeign(path) }
+        // Read access opens nothing for writing: the header check is enough
+        // here, and migrate() checks the application_id through SQLite before
+        // anything is read (one connection less for every query).
+        if exists && access == .write { try Self.checkForeign(path) }
+        if exists && access == .read { _ = try Self.headerApplicationID(path) }
 
         var config = Configuration()
         config.readonly = access == .read

@@ -261,6 +261,56 @@ final class SearchCLITests: XCTestCase {
         }
     }
 
+    /// JSON `records` hold each line as a JSON string: an ENRICHED record's
+    /// \x1d, a DEL, quotes and backslashes escaped, UTF-8 kept, bytes that
+    /// are not UTF-8 replaced by U+FFFD; text cuts the ENRICHED part off.
+    func testRecordsWithControlAndNonASCIIBytes() throws {
+        let lines: [[UInt8]] = [
+            Array(#"type=USER_CMD msg=audit(1682589900.500:301): pid=77 uid=0 auid=0 ses=3 msg='cmd="a\b" exe="/usr/bin/sudo" res=success'"#.utf8)
+                + [0x1D] + Array(#"UID="root" AUID="root""#.utf8),
+            Array("type=USER_AUTH msg=audit(1682589900.600:302): pid=78 uid=0 auid=0 ses=3 msg='op=PAM acct=\"".utf8)
+                + [0xC3, 0xA9, 0x7F, 0xFF, 0x41] + Array("\" res=failed'".utf8),
+        ]
+        let path = dir.appendingPathComponent("odd.log").path
+        try Data(lines.flatMap { $0 + [0x0A] }).write(to: URL(fileURLWithPath: path))
+        let odd = dir.appendingPathComponent("odd.db").path
+        XCTAssertEqual(try TestSupport.auditq(["import", "--store", odd, path]).status, 0)
+        let json = try TestSupport.auditq(["search", "--store", odd, "--format", "json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let objects = try json.out.split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(objects.compactMap { ($0["records"] as? [String])?.first },
+                       lines.map { String(decoding: $0, as: UTF8.self) })
+        XCTAssertTrue(json.out.contains(#"\"a\\b\""#), json.out)
+        XCTAssertTrue(json.out.contains(#"\u001dUID="#), json.out)
+        XCTAssertTrue(json.out.contains("\u{E9}\\u007f\u{FFFD}A"), json.out)
+        let text = try TestSupport.auditq(["search", "--store", odd])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.range(of: Data(lines[0].prefix { $0 != 0x1D } + [0x0A])) != nil, text.out)
+        XCTAssertFalse(text.out.contains("UID=\"root\""), text.out)
+        let raw = try TestSupport.auditq(["search", "--store", odd, "--raw"])
+        XCTAssertEqual(raw.stdout, Data(lines.flatMap { $0 + [0x0A] }))
+    }
+
+    /// CSV quotes a field holding a comma or a quote (doubling the quotes),
+    /// argv decoded: hex-encoded arguments, UTF-8 and quotes included.
+    func testCSVQuotesArgvAndFields() throws {
+        let log = """
+        type=SYSCALL msg=audit(1682589900.700:303): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=1 ppid=1 pid=88 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=3 comm="true" exe="/usr/bin/true" key="a,b"
+        type=EXECVE msg=audit(1682589900.700:303): argc=3 a0="/bin/true" a1=636166C3A9 a2=71756F74652264
+
+        """
+        let path = dir.appendingPathComponent("argv.log").path
+        try Data(log.utf8).write(to: URL(fileURLWithPath: path))
+        let store = dir.appendingPathComponent("argv.db").path
+        XCTAssertEqual(try TestSupport.auditq(["import", "--store", store, path]).status, 0)
+        let csv = try TestSupport.auditq(["search", "--store", store, "--format", "csv"])
+        XCTAssertEqual(csv.status, 0, csv.stderr)
+        let row = try XCTUnwrap(csv.out.split(separator: "\n").dropFirst().first.map(String.init))
+        XCTAssertTrue(row.hasSuffix(",\"a,b\",,,\"/bin/true caf\u{E9} quote\"\"d\""), row)
+    }
+
     // MARK: ausearch as the reference
 
     func testRawKeySearchMatchesAusearch() throws {

@@ -125,10 +125,22 @@ struct SearchCommand: ParsableCommand {
             let reader = EventReader(store: store)
             let formatter = EventFormatter(format: raw ? .raw : format, interpret: interpret, sink: sink, reader: reader)
             formatter.begin()
-            try reader.forEach(filter, limit: limit) { event, db in
-                guard !sink.closed else { return }
-                try formatter.write(event, db)
-                matched += 1
+            do {
+                if formatter.format == .raw {
+                    // Only each event's place in its block is read.
+                    try reader.forEachRaw(filter, limit: limit) { records in
+                        sink.write(records)
+                        matched += 1
+                        if sink.closed { throw OutputClosed() }
+                    }
+                } else {
+                    try reader.forEach(filter, limit: limit, paths: formatter.needsPaths) { event, db in
+                        try formatter.write(event, db)
+                        matched += 1
+                    }
+                }
+            } catch is OutputClosed {
+                // The reader of our output went away (`| head`): stop quietly.
             }
             sink.flush()
         } catch {
