@@ -95,13 +95,14 @@ public final class AuditLogParser {
             carry.removeAll()
             try last.withUnsafeBufferPointer { buf in
                 lineNumber += 1
-                switch LogLineChecker.check(buf, terminated: false) {
+                let (verdict, header) = LogLineChecker.classify(buf, terminated: false)
+                switch verdict {
                 case .skip: break
                 case .unstamped: noteUnstamped()
                 case .bad(let reason): try fail(reason)
                 case .record:
                     recordCount += 1
-                    lines.add(buf, offset: wholeLineBytes)
+                    if let header { lines.add(buf, header: header, offset: wholeLineBytes) }
                     let terminated = Array(buf) + [0x0A]
                     try terminated.withUnsafeBytes { try feed.feed($0) }
                 }
@@ -120,12 +121,12 @@ public final class AuditLogParser {
             let lineEnd = UnsafePointer(nl.assumingMemoryBound(to: UInt8.self)) - base
             lineNumber += 1
             let line = UnsafeBufferPointer(start: base + lineStart, count: lineEnd - lineStart)
-            let verdict = LogLineChecker.check(line, terminated: true)
+            let (verdict, header) = LogLineChecker.classify(line, terminated: true)
             switch verdict {
             case .record:
                 if dropsEndOfEvent && Self.isEndOfEvent(line) { break }
                 recordCount += 1
-                lines.add(line, offset: wholeLineBytes + Int64(lineStart))
+                if let header { lines.add(line, header: header, offset: wholeLineBytes + Int64(lineStart)) }
             case .skip, .unstamped:
                 if case .unstamped = verdict { noteUnstamped() }
                 try feedRun(base, from: runStart, to: lineStart)
