@@ -72,15 +72,26 @@ public final class AuditLogParser {
 
     public func consume(_ chunk: UnsafeRawBufferPointer) throws {
         guard chunk.count > 0 else { return }
-        if carry.isEmpty {
-            let used = try consumeLines(chunk.bindMemory(to: UInt8.self))
-            if used < chunk.count { carry.append(contentsOf: chunk[used...]) }
-        } else {
-            carry.append(contentsOf: chunk)
+        var rest = chunk.bindMemory(to: UInt8.self)
+        if !carry.isEmpty {
+            // Only the line the last chunk cut is joined; the rest is read in place.
+            guard let nl = memchr(chunk.baseAddress!, 0x0A, chunk.count) else {
+                carry.append(contentsOf: chunk)
+                return try checkCarryLength()
+            }
+            let head = UnsafeRawPointer(nl) - chunk.baseAddress! + 1
+            carry.append(contentsOf: chunk[..<head])
             let joined = carry
-            let used = try joined.withUnsafeBufferPointer { try consumeLines($0) }
-            carry.removeFirst(used)
+            carry.removeAll(keepingCapacity: true)
+            _ = try joined.withUnsafeBufferPointer { try consumeLines($0) }
+            rest = UnsafeBufferPointer(rebasing: rest[head...])
         }
+        let used = try consumeLines(rest)
+        if used < rest.count { carry.append(contentsOf: rest[used...]) }
+        try checkCarryLength()
+    }
+
+    private func checkCarryLength() throws {
         if carry.count > LogLineChecker.maxLineLength {
             lineNumber += 1
             try fail("line is longer than 64 KiB (\(carry.count)+ bytes)")
