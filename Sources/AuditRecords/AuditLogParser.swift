@@ -72,15 +72,26 @@ public final class AuditLogParser {
 
     public func consume(_ chunk: UnsafeRawBufferPointer) throws {
         guard chunk.count > 0 else { return }
-        if carry.isEmpty {
-            let used = try consumeLines(chunk.bindMemory(to: UInt8.self))
-            if used < chunk.count { carry.append(contentsOf: chunk[used...]) }
-        } else {
-            carry.append(contentsOf: chunk)
+        var rest = chunk.bindMemory(to: UInt8.self)
+        if !carry.isEmpty {
+            // Only the line the last chunk cut is joined; the rest is read in place.
+            guard let nl = memchr(chunk.baseAddress!, 0x0A, chunk.count) else {
+                carry.append(contentsOf: chunk)
+                return try checkCarryLength()
+            }
+            let head = UnsafeRawPointer(nl) - chunk.baseAddress! + 1
+            carry.append(contentsOf: chunk[..<head])
             let joined = carry
-            let used = try joined.withUnsafeBufferPointer { try consumeLines($0) }
-            carry.removeFirst(used)
+            carry.removeAll(keepingCapacity: true)
+            _ = try joined.withUnsafeBufferPointer { try consumeLines($0) }
+            rest = UnsafeBufferPointer(rebasing: rest[head...])
         }
+        let used = try consumeLines(rest)
+        if used < rest.count { carry.append(contentsOf: rest[used...]) }
+        try checkCarryLength()
+    }
+
+    private func checkCarryLength() throws {
         if carry.count > LogLineChecker.maxLineLength {
             lineNumber += 1
             try fail("line is longer than 64 KiB (\(carry.count)+ bytes)")
@@ -95,13 +106,14 @@ public final class AuditLogParser {
             carry.removeAll()
             try last.withUnsafeBufferPointer { buf in
                 lineNumber += 1
-                switch LogLineChecker.check(buf, terminated: false) {
+                let (verdict, header) = LogLineChecker.classify(buf, terminated: false)
+                switch verdict {
                 case .skip: break
                 case .unstamped: noteUnstamped()
                 case .bad(let reason): try fail(reason)
                 case .record:
                     recordCount += 1
-                    lines.add(buf, offset: wholeLineBytes)
+                    if let header { lines.add(buf, header: header, offset: wholeLineBytes) }
                     let terminated = Array(buf) + [0x0A]
                     try terminated.withUnsafeBytes { try feed.feed($0) }
                 }
@@ -120,12 +132,12 @@ public final class AuditLogParser {
             let lineEnd = UnsafePointer(nl.assumingMemoryBound(to: UInt8.self)) - base
             lineNumber += 1
             let line = UnsafeBufferPointer(start: base + lineStart, count: lineEnd - lineStart)
-            let verdict = LogLineChecker.check(line, terminated: true)
+            let (verdict, header) = LogLineChecker.classify(line, terminated: true)
             switch verdict {
             case .record:
                 if dropsEndOfEvent && Self.isEndOfEvent(line) { break }
                 recordCount += 1
-                lines.add(line, offset: wholeLineBytes + Int64(lineStart))
+                if let header { lines.add(line, header: header, offset: wholeLineBytes + Int64(lineStart)) }
             case .skip, .unstamped:
                 if case .unstamped = verdict { noteUnstamped() }
                 try feedRun(base, from: runStart, to: lineStart)

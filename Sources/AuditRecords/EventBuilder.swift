@@ -58,6 +58,7 @@ public enum EventBuilder {
             if let host = ts.host { event.node = String(cString: host) }
         }
         guard auparse_first_record(au) > 0 else { return event }
+        event.recordTypes.reserveCapacity(Int(auparse_get_num_records(au)))
         var argvPieces: [[UInt8]]? = nil
         repeat {
             let type = Int32(auparse_get_type(au))

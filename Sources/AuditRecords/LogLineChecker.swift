@@ -16,29 +16,35 @@ public enum LogLineChecker {
     /// `line` excludes the newline; `terminated` is false for a last line
     /// with no newline, which is where a truncated write shows.
     public static func check(_ line: UnsafeBufferPointer<UInt8>, terminated: Bool) -> Verdict {
+        classify(line, terminated: terminated).verdict
+    }
+
+    /// `check`, with the record's header when the line is a record.
+    static func classify(_ line: UnsafeBufferPointer<UInt8>, terminated: Bool) -> (verdict: Verdict, header: Header?) {
         let n = line.count
-        guard let base = line.baseAddress, n > 0 else { return .skip }
-        if n > maxLineLength { return .bad("line is longer than 64 KiB (\(n) bytes)") }
-        if base[0] == UInt8(ascii: "#") { return .skip }
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .skip }
-        if memchr(base, 0, n) != nil { return .bad("binary data (NUL byte) in a record") }
-        guard let msgEnd = header(line)?.end else {
-            if typePrefix(line) != nil { return .unstamped }
-            return .bad("not an audit record (expected 'type=… msg=audit(seconds.millis:serial): …')")
+        guard let base = line.baseAddress, n > 0 else { return (.skip, nil) }
+        if n > maxLineLength { return (.bad("line is longer than 64 KiB (\(n) bytes)"), nil) }
+        if base[0] == UInt8(ascii: "#") { return (.skip, nil) }
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return (.skip, nil) }
+        if memchr(base, 0, n) != nil { return (.bad("binary data (NUL byte) in a record"), nil) }
+        guard let header = header(line) else {
+            if typePrefix(line) != nil { return (.unstamped, nil) }
+            return (.bad("not an audit record (expected 'type=… msg=audit(seconds.millis:serial): …')"), nil)
         }
+        let msgEnd = header.end
         if !terminated {
             // Real logs carry stray quotes, so quote balance is only a sign of
             // truncation on a last line that has no newline.
-            if quoteCount(base, n) % 2 != 0 { return .bad("truncated record (unbalanced quote)") }
+            if quoteCount(base, n) % 2 != 0 { return (.bad("truncated record (unbalanced quote)"), nil) }
             // auditd ends every record with a newline; a last line without one
             // that is also cut inside a field is a truncated write.
             let body = UnsafeBufferPointer(rebasing: line[msgEnd...])
-            if body.last == UInt8(ascii: "=") { return .bad("truncated record (field without value)") }
+            if body.last == UInt8(ascii: "=") { return (.bad("truncated record (field without value)"), nil) }
             if let open = find(body, "msg='"), !body[(open + 5)...].contains(UInt8(ascii: "'")) {
-                return .bad("truncated record (unterminated msg='…')")
+                return (.bad("truncated record (unterminated msg='…')"), nil)
             }
         }
-        return .record
+        return (.record, header)
     }
 
     /// The parts of `[node=N ]type=NAME msg=audit(S.M:N):` at a line's start.

@@ -244,11 +244,14 @@ public final class Ingest {
 /// Numbers events that share node, time, serial and record types within one
 /// input. Such pieces arrive close together, so only a window of recent
 /// identities is kept. Looked up by (serial, time) — two integers, cheap to
-/// hash — with node and types compared only among the few that share them.
+/// hash — with node and types compared only among the few that share them:
+/// the first identity of a stamp is kept inline (no list to allocate per
+/// event), any further ones aside.
 struct RecentIdentities {
     struct Stamp: Hashable { var serial: Int64; var timeMs: Int64 }
     struct Seen { var node: String; var types: [Int32]; var count: Int64 }
-    private var seen: [Stamp: [Seen]] = [:]
+    private var seen: [Stamp: Seen] = [:]
+    private var more: [Stamp: [Seen]] = [:]
     private var order: [Stamp] = []
     private var head = 0
     static let window = 65_536
@@ -260,19 +263,25 @@ struct RecentIdentities {
 
     mutating func next(node: String, timeMs: Int64, serial: Int64, types: [Int32]) -> Int64 {
         let stamp = Stamp(serial: serial, timeMs: timeMs)
-        if var list = seen[stamp] {
-            if let i = list.firstIndex(where: { $0.node == node && $0.types == types }) {
-                list[i].count += 1
-                seen[stamp] = list
-                return list[i].count
+        if let i = seen.index(forKey: stamp) {
+            if seen.values[i].node == node && seen.values[i].types == types {
+                seen.values[i].count += 1
+                return seen.values[i].count
+            }
+            var list = more.removeValue(forKey: stamp) ?? []
+            defer { more[stamp] = list }
+            if let j = list.firstIndex(where: { $0.node == node && $0.types == types }) {
+                list[j].count += 1
+                return list[j].count
             }
             list.append(Seen(node: node, types: types, count: 0))
-            seen[stamp] = list
             return 0
         }
-        seen[stamp] = [Seen(node: node, types: types, count: 0)]
+        seen[stamp] = Seen(node: node, types: types, count: 0)
         if order.count < Self.window { order.append(stamp) } else {
-            seen[order[head]] = nil
+            let old = order[head]
+            seen[old] = nil
+            if !more.isEmpty { more[old] = nil }
             order[head] = stamp
             head = (head + 1) % Self.window
         }
