@@ -4,7 +4,8 @@ import GRDB
 import XCTest
 
 /// Tamper evidence as `auditq verify` shows it: a store built by importing a
-/// generated log of 20000 events (three import batches), then changed behind
+/// generated log of 20000 events (two or three import batches: the writer
+/// merges queued batches of 8192 when it falls behind), then changed behind
 /// the writer's back with raw SQLite writes (append-only triggers dropped
 /// first). Verify must exit 1 and name the first bad batch — the batch whose
 /// first_event…last_event holds the changed row.
@@ -17,7 +18,9 @@ final class TamperTests: XCTestCase {
         let (dir, store) = try makeStore()
         defer { try? FileManager.default.removeItem(at: dir) }
         let batches = try batchRows(store)
-        XCTAssertGreaterThanOrEqual(batches.count, 3, "expected several import batches")
+        // 8192 + 8192 + 3616 events; the first two merge (16 384 at most per
+        // commit) when the parser runs ahead of the writer, so 2 or 3.
+        XCTAssertGreaterThanOrEqual(batches.count, 2, "expected several import batches")
         XCTAssertEqual(batches.last?.lastEvent, Int64(Self.eventCount))
     }
 
