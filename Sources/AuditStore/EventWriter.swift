@@ -108,11 +108,11 @@ private struct BatchWriter {
     var inserted = 0
     private var block: [UInt8] = []
     private var eventsInBlock = 0
-    private let insertEvent: SQLiteStatement
-    private let insertPath: SQLiteStatement
-    private let insertText: SQLiteStatement
-    private let insertBlock: SQLiteStatement
-    private let insertCoverage: SQLiteStatement
+    private var insertEvent: RowInsert
+    private var insertPath: RowInsert
+    private var insertText: RowInsert
+    private var insertBlock: RowInsert
+    private var insertCoverage: RowInsert
     /// Each table's inserted rows in the chain hash's encoding, made from the
     /// bound values as they are written.
     private var encodedText = ChainHasher.RowEncoder()
@@ -124,21 +124,20 @@ private struct BatchWriter {
     init(db: Database, state: EventWriter.State) throws {
         self.db = db
         self.state = state
-        insertEvent = try db.cachedStatement(sql: """
+        insertEvent = try RowInsert(db, """
             INSERT OR IGNORE INTO event (id, node, time_ms, serial, part, types, records, arch, syscall, success, exit,
               pid, ppid, uid, euid, gid, auid, ses, tty, comm, exe, key, path, cwd, argv, sock_family, sock_addr,
               sock_port, fields, raw_block, raw_offset, raw_length)
             VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-            """).sqliteStatement
-        insertPath = try db.cachedStatement(sql:
-            "INSERT OR IGNORE INTO path (event_id, item, name, inode, mode, nametype, ouid) VALUES (?,?,?,?,?,?,?)").sqliteStatement
-        insertText = try db.cachedStatement(sql: "INSERT INTO text (id, value) VALUES (?, ?)").sqliteStatement
-        insertBlock = try db.cachedStatement(sql:
-            "INSERT INTO raw_block (id, codec, raw_size, data) VALUES (?, ?, ?, ?)").sqliteStatement
-        insertCoverage = try db.cachedStatement(sql: """
+            """)
+        insertPath = try RowInsert(db,
+            "INSERT INTO path (event_id, item, name, inode, mode, nametype, ouid) VALUES (?,?,?,?,?,?,?)")
+        insertText = try RowInsert(db, "INSERT INTO text (id, value) VALUES (?, ?)")
+        insertBlock = try RowInsert(db, "INSERT INTO raw_block (id, codec, raw_size, data) VALUES (?, ?, ?, ?)")
+        insertCoverage = try RowInsert(db, """
             INSERT INTO coverage (id, kind, recorded_ms, source, node, first_serial, last_serial, first_time_ms,
               last_time_ms, count, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)
-            """).sqliteStatement
+            """)
     }
 
     mutating func insert(_ events: [AuditEvent]) throws {
@@ -147,62 +146,21 @@ private struct BatchWriter {
     }
 
     private mutating func insert(_ e: AuditEvent) throws {
-        let s = insertEvent
         let id = state.nextEvent
         let types = try typeList(e.recordTypes)
         let node = e.node.isEmpty ? 0 : try text(e.node)
-        let success = e.success.map { $0 ? Int64(1) : 0 }
         let tty = try text(e.tty), comm = try text(e.comm), exe = try text(e.exe), key = try text(e.key)
         let path = try text(e.primaryPath), cwd = try text(e.cwd)
-        let argv = e.argv.map(JSONText.array)
-        let fields = e.fields.isEmpty ? nil : JSONText.object(e.fields)
-        let block = state.nextBlock, offset = Int64(self.block.count), length = Int64(e.raw.count)
-        sqlite3_bind_int64(s, 1, id)
-        sqlite3_bind_int64(s, 2, node)
-        sqlite3_bind_int64(s, 3, e.timeMs)
-        sqlite3_bind_int64(s, 4, e.serial)
-        sqlite3_bind_int64(s, 5, e.part)
-        sqlite3_bind_int64(s, 6, types)
-        sqlite3_bind_int64(s, 7, Int64(e.recordTypes.count))
-        bind(s, 8, e.arch)
-        bind(s, 9, e.syscall)
-        bind(s, 10, success)
-        bind(s, 11, e.exit)
-        bind(s, 12, e.pid)
-        bind(s, 13, e.ppid)
-        bind(s, 14, e.uid)
-        bind(s, 15, e.euid)
-        bind(s, 16, e.gid)
-        bind(s, 17, e.auid)
-        bind(s, 18, e.ses)
-        bind(s, 19, tty)
-        bind(s, 20, comm)
-        bind(s, 21, exe)
-        bind(s, 22, key)
-        bind(s, 23, path)
-        bind(s, 24, cwd)
-        bind(s, 25, argv)
-        bind(s, 26, e.sockaddr?.family)
-        bind(s, 27, e.sockaddr?.address)
-        bind(s, 28, e.sockaddr?.port)
-        bind(s, 29, fields)
-        sqlite3_bind_int64(s, 30, block)
-        sqlite3_bind_int64(s, 31, offset)
-        sqlite3_bind_int64(s, 32, length)
-        try step(s)
-        guard sqlite3_changes(db.sqliteConnection) == 1 else { return }
-
-        // The row as `SELECT * FROM event` returns it, column by column.
-        var r = ChainHasher.RowEncoder()
-        r.beginRow()
-        r.integer(id); r.integer(node); r.integer(e.timeMs); r.integer(e.serial); r.integer(e.part)
-        r.integer(types); r.integer(Int64(e.recordTypes.count))
-        r.value(e.arch); r.value(e.syscall); r.value(success); r.value(e.exit)
-        r.value(e.pid); r.value(e.ppid); r.value(e.uid); r.value(e.euid); r.value(e.gid); r.value(e.auid); r.value(e.ses)
-        r.value(tty); r.value(comm); r.value(exe); r.value(key); r.value(path); r.value(cwd)
-        r.value(argv); r.value(e.sockaddr?.family); r.value(e.sockaddr?.address); r.value(e.sockaddr?.port)
-        r.value(fields); r.integer(block); r.integer(offset); r.integer(length)
-        encodedEvent.append(r)
+        insertEvent.begin()
+        insertEvent.add(id); insertEvent.add(node); insertEvent.add(e.timeMs); insertEvent.add(e.serial); insertEvent.add(e.part); insertEvent.add(types)
+        insertEvent.add(Int64(e.recordTypes.count)); insertEvent.add(e.arch); insertEvent.add(e.syscall); insertEvent.add(e.success.map { $0 ? 1 : 0 })
+        insertEvent.add(e.exit); insertEvent.add(e.pid); insertEvent.add(e.ppid); insertEvent.add(e.uid); insertEvent.add(e.euid); insertEvent.add(e.gid); insertEvent.add(e.auid)
+        insertEvent.add(e.ses); insertEvent.add(tty); insertEvent.add(comm); insertEvent.add(exe); insertEvent.add(key); insertEvent.add(path); insertEvent.add(cwd)
+        insertEvent.add(e.argv.map(JSONText.array)); insertEvent.add(e.sockaddr?.family); insertEvent.add(e.sockaddr?.address)
+        insertEvent.add(e.sockaddr?.port); insertEvent.add(e.fields.isEmpty ? nil : JSONText.object(e.fields))
+        insertEvent.add(state.nextBlock); insertEvent.add(Int64(block.count)); insertEvent.add(Int64(e.raw.count))
+        let stored = try insertEvent.step(db, into: &encodedEvent, ignoringDuplicate: true)
+        guard stored else { return }
 
         state.nextEvent += 1
         inserted += 1
@@ -223,43 +181,20 @@ private struct BatchWriter {
         for item in sorted where item.item != last {
             last = item.item
             let name = try text(item.name), nametype = try text(item.nametype)
-            let p = insertPath
-            sqlite3_bind_int64(p, 1, eventID)
-            sqlite3_bind_int64(p, 2, item.item)
-            bind(p, 3, name)
-            bind(p, 4, item.inode)
-            bind(p, 5, item.mode)
-            bind(p, 6, nametype)
-            bind(p, 7, item.ouid)
-            try step(p)
-            encodedPath.beginRow()
-            encodedPath.integer(eventID); encodedPath.integer(item.item); encodedPath.value(name)
-            encodedPath.value(item.inode); encodedPath.value(item.mode); encodedPath.value(nametype); encodedPath.value(item.ouid)
+            insertPath.begin()
+            insertPath.add(eventID); insertPath.add(item.item); insertPath.add(name); insertPath.add(item.inode); insertPath.add(item.mode); insertPath.add(nametype); insertPath.add(item.ouid)
+            _ = try insertPath.step(db, into: &encodedPath)
         }
     }
 
     mutating func insert(_ rows: [CoverageRow]) throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for row in rows {
-            let s = insertCoverage
-            sqlite3_bind_int64(s, 1, state.nextCoverage)
-            bind(s, 2, row.kind.rawValue)
-            sqlite3_bind_int64(s, 3, now)
-            bind(s, 4, row.source)
-            bind(s, 5, row.node)
-            bind(s, 6, row.firstSerial)
-            bind(s, 7, row.lastSerial)
-            bind(s, 8, row.firstTimeMs)
-            bind(s, 9, row.lastTimeMs)
-            bind(s, 10, row.count)
-            bind(s, 11, row.detail)
-            try step(s)
-            var r = ChainHasher.RowEncoder()
-            r.beginRow()
-            r.integer(state.nextCoverage); r.value(row.kind.rawValue); r.integer(now); r.value(row.source); r.value(row.node)
-            r.value(row.firstSerial); r.value(row.lastSerial); r.value(row.firstTimeMs); r.value(row.lastTimeMs)
-            r.value(row.count); r.value(row.detail)
-            encodedCoverage.append(r)
+            insertCoverage.begin()
+            insertCoverage.add(state.nextCoverage); insertCoverage.add(row.kind.rawValue); insertCoverage.add(now); insertCoverage.add(row.source); insertCoverage.add(row.node)
+            insertCoverage.add(row.firstSerial); insertCoverage.add(row.lastSerial); insertCoverage.add(row.firstTimeMs); insertCoverage.add(row.lastTimeMs)
+            insertCoverage.add(row.count); insertCoverage.add(row.detail)
+            _ = try insertCoverage.step(db, into: &encodedCoverage)
             state.nextCoverage += 1
         }
     }
@@ -292,17 +227,9 @@ private struct BatchWriter {
     private mutating func flushBlock() throws {
         guard eventsInBlock > 0 else { return }
         let compressed = RawCodec.compress(block)
-        let s = insertBlock
-        sqlite3_bind_int64(s, 1, state.nextBlock)
-        sqlite3_bind_text(s, 2, RawCodec.name, -1, SQLITE_TRANSIENT)
-        sqlite3_bind_int64(s, 3, Int64(block.count))
-        _ = compressed.withUnsafeBytes { sqlite3_bind_blob(s, 4, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
-        try step(s)
-        encodedBlock.beginRow()
-        encodedBlock.integer(state.nextBlock)
-        encodedBlock.value(RawCodec.name)
-        encodedBlock.integer(Int64(block.count))
-        compressed.withUnsafeBytes { encodedBlock.blob($0.baseAddress?.assumingMemoryBound(to: UInt8.self), $0.count) }
+        insertBlock.begin()
+        insertBlock.add(state.nextBlock); insertBlock.add(RawCodec.name); insertBlock.add(Int64(block.count)); insertBlock.add(blob: compressed)
+        _ = try insertBlock.step(db, into: &encodedBlock)
         state.nextBlock += 1
         block.removeAll(keepingCapacity: true)
         eventsInBlock = 0
@@ -311,12 +238,9 @@ private struct BatchWriter {
     private mutating func text(_ value: String) throws -> Int64 {
         if let id = state.texts[value] { return id }
         let id = state.nextText
-        sqlite3_bind_int64(insertText, 1, id)
-        bind(insertText, 2, value)
-        try step(insertText)
-        encodedText.beginRow()
-        encodedText.integer(id)
-        encodedText.value(value)
+        insertText.begin()
+        insertText.add(id); insertText.add(value)
+        _ = try insertText.step(db, into: &encodedText)
         state.nextText += 1
         state.texts[value] = id
         return id
@@ -333,14 +257,51 @@ private struct BatchWriter {
         state.typeLists[types] = id
         return id
     }
+}
 
-    private func step(_ s: SQLiteStatement) throws {
-        let rc = sqlite3_step(s)
-        sqlite3_reset(s)
+/// One insert statement of the writer: each value is bound to its column
+/// and, in the same call, encoded as the chain hash reads it back
+/// (`SELECT *` column order), so the columns are listed once. The encoding
+/// of a row joins its table's batch encoding only when the row was stored.
+private struct RowInsert {
+    let statement: SQLiteStatement
+    private var column: Int32 = 0
+    private var row = ChainHasher.RowEncoder()
+
+    init(_ db: Database, _ sql: String) throws {
+        statement = try db.cachedStatement(sql: sql).sqliteStatement
+    }
+
+    mutating func begin() {
+        column = 0
+        row.removeAll()
+        row.beginRow()
+    }
+
+    mutating func add(_ v: Int64) { column += 1; sqlite3_bind_int64(statement, column, v); row.integer(v) }
+    mutating func add(_ v: Int64?) { column += 1; bind(statement, column, v); row.value(v) }
+    mutating func add(_ v: String?) { column += 1; bind(statement, column, v); row.value(v) }
+
+    mutating func add(blob: [UInt8]) {
+        column += 1
+        blob.withUnsafeBufferPointer {
+            _ = sqlite3_bind_blob(statement, column, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT)
+            row.blob($0.baseAddress, $0.count)
+        }
+    }
+
+    /// Runs the insert; true when the row was stored (an `OR IGNORE` insert
+    /// of a duplicate stores nothing and encodes nothing).
+    mutating func step(_ db: Database, into encoded: inout ChainHasher.RowEncoder, ignoringDuplicate: Bool = false) throws -> Bool {
+        let rc = sqlite3_step(statement)
+        sqlite3_reset(statement)
         guard rc == SQLITE_DONE else {
             throw DatabaseError(resultCode: ResultCode(rawValue: rc),
                                 message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
+        if ignoringDuplicate && sqlite3_changes(db.sqliteConnection) != 1 { return false }
+        encoded.append(row)
+        return true
     }
 }
 
