@@ -21,18 +21,26 @@ public final class EventReader {
 
     public init(store: EventStore) { self.store = store }
 
+    /// The statement selecting `columns` of the events `filter` matches,
+    /// oldest id first (the caller keeps it while it steps its C handle).
+    private static func select(_ columns: String, _ filter: EventFilter, limit: Int?, _ db: Database) throws -> Statement {
+        let (clause, args) = filter.sql()
+        var sql = "SELECT \(columns) FROM event e \(clause) ORDER BY e.id"
+        if let limit { sql += " LIMIT \(max(0, limit))" }
+        let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(args)
+        return statement
+    }
+
     /// Calls `body` for each matching event, oldest id first, within one read
     /// transaction. With `paths`, the PATH items of each run of events are
     /// read with one query before `body` sees them (`paths(_:_:)` answers from those).
     public func forEach(_ filter: EventFilter, limit: Int? = nil, paths: Bool = false,
                         _ body: (StoredEvent, Database) throws -> Void) throws {
-        let (clause, args) = filter.sql()
-        var sql = "SELECT \(StoredEvent.columns) FROM event e \(clause) ORDER BY e.id"
-        if let limit { sql += " LIMIT \(max(0, limit))" }
         try store.pool.read { db in
-            let statement = try db.makeStatement(sql: sql)
-            try statement.setArguments(args)
+            let statement = try Self.select(StoredEvent.columns, filter, limit: limit, db)
             let s = statement.sqliteStatement
+            defer { withExtendedLifetime(statement) {} }
             var pending: [StoredEvent] = []
             pending.reserveCapacity(Self.chunk)
             func deliver() throws {
@@ -56,13 +64,10 @@ public final class EventReader {
     /// block is read. The bytes are valid during the call.
     public func forEachRaw(_ filter: EventFilter, limit: Int? = nil,
                            _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let (clause, args) = filter.sql()
-        var sql = "SELECT e.id, e.raw_block, e.raw_offset, e.raw_length FROM event e \(clause) ORDER BY e.id"
-        if let limit { sql += " LIMIT \(max(0, limit))" }
         try store.pool.read { db in
-            let statement = try db.makeStatement(sql: sql)
-            try statement.setArguments(args)
+            let statement = try Self.select("e.id, e.raw_block, e.raw_offset, e.raw_length", filter, limit: limit, db)
             let s = statement.sqliteStatement
+            defer { withExtendedLifetime(statement) {} }
             while try Self.step(s, db) {
                 try block.withSlice(event: sqlite3_column_int64(s, 0), block: sqlite3_column_int64(s, 1),
                                     offset: Int(sqlite3_column_int64(s, 2)), length: Int(sqlite3_column_int64(s, 3)),
