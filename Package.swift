@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLinux"),
+        .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibbpf", providers: [.apt(["libbpf-dev"])]),
         // bpf_lsm/events.h, the BPF programs' event contract, imported as is.
         .systemLibrary(name: "CBPFEvents"),
@@ -33,7 +34,7 @@ let package = Package(
         .target(name: "AuditRecords", dependencies: ["CAudit", "CZlib"]),
         // The append-only store: schema, the one writer, the hash chain, readers.
         .target(name: "AuditStore", dependencies: [
-            "AuditRecords", "CZstd",
+            "AuditRecords", "CSQLiteConfig", "CZstd",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,3 +1,4 @@
+import CSQLiteConfig
 import Foundation
 import GRDB
 
@@ -13,11 +14,18 @@ public final class EventStore {
 
     public enum Access { case write, read }
 
+    /// Process-wide SQLite settings, made once before the first connection
+    /// opens (SQLite refuses them afterwards).
+    private static let configureSQLite: Void = {
+        _ = auditq_sqlite_disable_memstatus()
+    }()
+
     /// `cacheKiB`: SQLite's page cache per connection. Bulk import wants
     /// index pages in memory (128 MiB); a collector commits small batches
     /// and keeps a small, bounded footprint.
     public init(path: String, access: Access, cacheKiB: Int = 131_072) throws {
         self.path = path
+        Self.configureSQLite
         let fm = FileManager.default
         let exists = fm.fileExists(atPath: path)
         if access == .read && !exists { throw StoreError.missing(path: path) }
