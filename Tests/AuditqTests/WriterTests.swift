@@ -1,6 +1,7 @@
 import AuditRecords
 import AuditStore
 import Foundation
+import GRDB
 import XCTest
 
 /// The writer on its own, through its API.
@@ -39,5 +40,45 @@ final class WriterTests: XCTestCase {
         let report = try ChainVerifier.verify(try EventStore(path: path, access: .read))
         XCTAssertTrue(report.ok, report.problem ?? "")
         XCTAssertEqual(report.events, Int64(expected))
+    }
+
+    /// One batch mixing events already stored, new events (more than one
+    /// multi-row insert's worth, with PATH items) and repeats within the
+    /// batch: exactly the new ones are stored, once each, with consecutive
+    /// ids in the batch's order, their PATH rows and raw text intact, and
+    /// the chain verifies.
+    func testBatchMixingStoredNewAndRepeatedEventsStoresEachNewOneOnce() throws {
+        let dir = TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("s.db").path
+        let writer = EventWriter(store: try EventStore(path: path, access: .write))
+        func withPath(_ serial: Int64) -> AuditEvent {
+            var e = event(serial)
+            e.paths = [PathItem(item: 0, name: "/etc/file-\(serial)", inode: serial, mode: 0o100644, nametype: "NORMAL", ouid: 0)]
+            return e
+        }
+        // Stored first: every third serial from 1 to 60.
+        let first = stride(from: 1, through: 60, by: 3).map { withPath(Int64($0)) }
+        XCTAssertEqual(try writer.commit(events: first, source: "test").inserted, first.count)
+        // Then 1...60 (a third of them stored), with 10...19 repeated.
+        let batch = (1...60).map { withPath(Int64($0)) } + (10...19).map { withPath(Int64($0)) }
+        let result = try writer.commit(events: batch, source: "test")
+        XCTAssertEqual(result.inserted, 40)
+        XCTAssertEqual(result.duplicates, 30)
+
+        let store = try EventStore(path: path, access: .read)
+        let rows = try store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT e.id, e.serial, p.inode FROM event e JOIN path p ON p.event_id = e.id ORDER BY e.id")
+        }
+        let serials: [Int64] = rows.map { $0[1] }
+        XCTAssertEqual(serials.count, 60, "each event once, each with its PATH row")
+        XCTAssertEqual(Set(serials).count, 60)
+        XCTAssertEqual(rows.map { $0[0] as Int64 }, Array(1...60), "ids consecutive")
+        XCTAssertEqual(rows.map { $0[2] as Int64 }, serials, "each PATH row belongs to its event")
+        let second = rows.dropFirst(first.count).map { $0[1] as Int64 }
+        XCTAssertEqual(second, (1...60).filter { ($0 - 1) % 3 != 0 }.map(Int64.init), "new events in batch order")
+        let report = try ChainVerifier.verify(store)
+        XCTAssertTrue(report.ok, report.problem ?? "")
+        XCTAssertEqual(report.events, 60)
     }
 }
