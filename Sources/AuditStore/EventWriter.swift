@@ -125,16 +125,16 @@ private struct BatchWriter {
     init(db: Database, state: EventWriter.State) throws {
         self.db = db
         self.state = state
-        insertEvent = try RowInsert(db, "INSERT INTO event", columns: """
+        insertEvent = try RowInsert(db, "INSERT OR FAIL INTO event", columns: """
             id, node, time_ms, serial, part, types, records, arch, syscall, success, exit,
             pid, ppid, uid, euid, gid, auid, ses, tty, comm, exe, key, path, cwd, argv, sock_family, sock_addr,
             sock_port, fields, raw_block, raw_offset, raw_length
             """, chunked: true)
-        insertPath = try RowInsert(db, "INSERT INTO path", columns: "event_id, item, name, inode, mode, nametype, ouid",
+        insertPath = try RowInsert(db, "INSERT OR FAIL INTO path", columns: "event_id, item, name, inode, mode, nametype, ouid",
                                    chunked: true)
-        insertText = try RowInsert(db, "INSERT INTO text", columns: "id, value")
-        insertBlock = try RowInsert(db, "INSERT INTO raw_block", columns: "id, codec, raw_size, data")
-        insertCoverage = try RowInsert(db, "INSERT INTO coverage", columns: """
+        insertText = try RowInsert(db, "INSERT OR FAIL INTO text", columns: "id, value")
+        insertBlock = try RowInsert(db, "INSERT OR FAIL INTO raw_block", columns: "id, codec, raw_size, data")
+        insertCoverage = try RowInsert(db, "INSERT OR FAIL INTO coverage", columns: """
             id, kind, recorded_ms, source, node, first_serial, last_serial, first_time_ms, last_time_ms, count, detail
             """)
     }
@@ -337,7 +337,11 @@ private struct BatchWriter {
 /// order), so the columns are listed once. A chunked insert also has a
 /// statement for `chunkRows` rows at once: one statement execution per
 /// chunk instead of per row roughly halves the cost of an event row with
-/// the event table's indexes.
+/// the event table's indexes. Inserts are `OR FAIL`: a violated constraint
+/// fails the whole commit, which is rolled back, so SQLite need not keep a
+/// statement journal to undo a half-done statement (with the default
+/// `ABORT` it wrote every page a statement touched to a temporary file:
+/// about two page writes per event).
 private struct RowInsert {
     static let chunkRows = 16
     private let single: SQLiteStatement
