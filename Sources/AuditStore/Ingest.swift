@@ -34,7 +34,7 @@ public final class Ingest {
         /// A file read through at full speed.
         public static var file: Options {
             var o = Options()
-            o.batchEvents = 8192
+            o.batchEvents = 4096
             o.maxDelayMs = nil
             o.stampClock = true
             return o

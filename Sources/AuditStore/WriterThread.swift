@@ -30,7 +30,7 @@ public final class WriterThread: @unchecked Sendable {
     /// Jobs merged into one commit hold at most this many events.
     private let mergeLimit: Int
 
-    public init(writer: EventWriter, capacity: Int = 3, mergeLimit: Int = 16_384) {
+    public init(writer: EventWriter, capacity: Int = 2, mergeLimit: Int = 16_384) {
         self.mergeLimit = mergeLimit
         self.writer = writer
         self.capacity = capacity
