@@ -31,7 +31,14 @@ public final class EventWriter {
         var typeLists: [[Int32]: Int64]
     }
 
-    public init(store: EventStore) { self.store = store }
+    /// At most this many stored identities are read to find a batch's
+    /// duplicates; past it each event is looked up alone.
+    let prefetchLimit: Int
+
+    public init(store: EventStore, prefetchLimit: Int = 65_536) {
+        self.store = store
+        self.prefetchLimit = prefetchLimit
+    }
 
     public func commit(events: [AuditEvent], coverage: [CoverageRow] = [], source: String) throws -> BatchResult {
         do {
@@ -40,7 +47,7 @@ public final class EventWriter {
             try store.pool.write { db in
                 let start: State
                 if let cached = self.state, try Self.isCurrent(cached, db) { start = cached } else { start = try Self.loadState(db) }
-                var batch = try BatchWriter(db: db, state: start)
+                var batch = try BatchWriter(db: db, state: start, prefetchLimit: self.prefetchLimit)
                 try batch.insert(events)
                 try batch.insert(coverage)
                 result.inserted = batch.inserted
@@ -104,6 +111,7 @@ public final class EventWriter {
 /// bound through the C API in the hot loop.
 private struct BatchWriter {
     let db: Database
+    let prefetchLimit: Int
     var state: EventWriter.State
     var inserted = 0
     private var block: [UInt8] = []
@@ -122,9 +130,10 @@ private struct BatchWriter {
     private var encodedPath = ChainHasher.RowEncoder()
     private var encodedCoverage = ChainHasher.RowEncoder()
 
-    init(db: Database, state: EventWriter.State) throws {
+    init(db: Database, state: EventWriter.State, prefetchLimit: Int) throws {
         self.db = db
         self.state = state
+        self.prefetchLimit = prefetchLimit
         insertEvent = try RowInsert(db, "INSERT OR FAIL INTO event", columns: """
             id, node, time_ms, serial, part, types, records, arch, syscall, success, exit,
             pid, ppid, uid, euid, gid, auid, ses, tty, comm, exe, key, path, cwd, argv, sock_family, sock_addr,
@@ -143,7 +152,8 @@ private struct BatchWriter {
         // Duplicates are skipped, the first kept: rows already stored (a
         // re-import, an overlapping rotated file, a batch sharing a
         // millisecond with the last) and repeats within the batch.
-        var seen = try Self.storedIdentities(spanning: events, db)
+        let stored = try storedIdentities(spanning: events)
+        var seen = stored ?? []
         seen.reserveCapacity(seen.count + events.count)
         var pending: [(index: Int, ids: TextIDs, id: Int64)] = []
         pending.reserveCapacity(RowInsert.chunkRows)
@@ -151,6 +161,7 @@ private struct BatchWriter {
             let ids = try textIDs(e)
             let identity = Identity(serial: e.serial, timeMs: e.timeMs, node: ids.node, types: ids.types, part: e.part)
             guard seen.insert(identity).inserted else { continue }
+            if stored == nil, try isStored(identity) { continue }
             let id = state.nextEvent
             state.nextEvent += 1
             inserted += 1
@@ -167,19 +178,28 @@ private struct BatchWriter {
     }
 
     /// The identities of stored events within the batch's time span: only
-    /// these can be duplicates of the batch's events.
-    private static func storedIdentities(spanning events: [AuditEvent], _ db: Database) throws -> Set<Identity> {
+    /// these can be duplicates of the batch's events. Nil when the span
+    /// holds more than `prefetchLimit` stored events (a batch whose stamps
+    /// jump across a stored stretch): then each event is looked up alone.
+    private func storedIdentities(spanning events: [AuditEvent]) throws -> Set<Identity>? {
         guard var low = events.first?.timeMs else { return [] }
         var high = low
         for e in events { low = min(low, e.timeMs); high = max(high, e.timeMs) }
         var identities = Set<Identity>()
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT serial, time_ms, node, types, part FROM event WHERE time_ms BETWEEN ? AND ?
-            """, arguments: [low, high])
+            SELECT serial, time_ms, node, types, part FROM event WHERE time_ms BETWEEN ? AND ? LIMIT ?
+            """, arguments: [low, high, prefetchLimit + 1])
         while let row = try rows.next() {
             identities.insert(Identity(serial: row[0], timeMs: row[1], node: row[2], types: row[3], part: row[4]))
         }
-        return identities
+        return identities.count > prefetchLimit ? nil : identities
+    }
+
+    private func isStored(_ i: Identity) throws -> Bool {
+        let statement = try db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM event WHERE serial = ? AND time_ms = ? AND node = ? AND types = ? AND part = ?)
+            """)
+        return try Bool.fetchOne(statement, arguments: [i.serial, i.timeMs, i.node, i.types, i.part]) ?? false
     }
 
     /// The columns of an event row that are text ids, looked up in the order

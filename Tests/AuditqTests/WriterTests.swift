@@ -48,10 +48,20 @@ final class WriterTests: XCTestCase {
     /// ids in the batch's order, their PATH rows and raw text intact, and
     /// the chain verifies.
     func testBatchMixingStoredNewAndRepeatedEventsStoresEachNewOneOnce() throws {
+        try mixedBatch(prefetchLimit: 65_536)
+    }
+
+    /// The same when the batch's time span holds more stored events than the
+    /// writer reads at once: each event is then looked up alone.
+    func testBatchMixingStoredAndNewEventsPastThePrefetchLimit() throws {
+        try mixedBatch(prefetchLimit: 4)
+    }
+
+    func mixedBatch(prefetchLimit: Int) throws {
         let dir = TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("s.db").path
-        let writer = EventWriter(store: try EventStore(path: path, access: .write))
+        let writer = EventWriter(store: try EventStore(path: path, access: .write), prefetchLimit: prefetchLimit)
         func withPath(_ serial: Int64) -> AuditEvent {
             var e = event(serial)
             e.paths = [PathItem(item: 0, name: "/etc/file-\(serial)", inode: serial, mode: 0o100644, nametype: "NORMAL", ouid: 0)]
