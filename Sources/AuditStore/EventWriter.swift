@@ -168,11 +168,11 @@ private struct BatchWriter {
             if !e.paths.isEmpty { try queuePaths(e.paths, eventID: id) }
             pending.append((index, ids, id))
             if pending.count == RowInsert.chunkRows {
-                try insertEvents(pending.map { (events[$0.index], $0.ids, $0.id) })
+                try insertEvents(pending[...], of: events)
                 pending.removeAll(keepingCapacity: true)
             }
         }
-        for row in pending { try insertEvents([(events[row.index], row.ids, row.id)]) }
+        for i in pending.indices { try insertEvents(pending[i...i], of: events) }
         try flushPaths()
         try flushBlock()
     }
@@ -223,10 +223,12 @@ private struct BatchWriter {
 
     /// Binds and inserts new event rows, with their raw text appended to the
     /// current block: a full chunk in one statement, or a single row.
-    private mutating func insertEvents(_ rows: [(AuditEvent, TextIDs, Int64)]) throws {
+    private mutating func insertEvents(_ rows: ArraySlice<(index: Int, ids: TextIDs, id: Int64)>,
+                                       of events: [AuditEvent]) throws {
         insertEvent.start(rows: rows.count)
-        for (e, ids, id) in rows {
-            bindEvent(e, ids, id: id)
+        for row in rows {
+            let e = events[row.index]
+            bindEvent(e, row.ids, id: row.id)
             block.append(contentsOf: e.raw)
             eventsInBlock += 1
             if eventsInBlock >= EventWriter.blockEvents || block.count >= EventWriter.blockBytes { try flushBlock() }
