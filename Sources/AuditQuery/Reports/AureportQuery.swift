@@ -86,7 +86,8 @@ public struct AureportQuery: Sendable {
                        co.value, ex.value, k.value, tt.value,
                        json_extract(e.fields, '$.acct'), json_extract(e.fields, '$.hostname'),
                        json_extract(e.fields, '$.addr'), json_extract(e.fields, '$.terminal'),
-                       e.sock_family, e.sock_addr, CASE WHEN e.sock_family = 1 THEN (SELECT value FROM text WHERE id = e.path) END
+                       e.sock_family, e.sock_addr, CASE WHEN e.sock_family = 1 THEN (SELECT value FROM text WHERE id = e.path) END,
+                       \(Self.recordFile)
                 FROM event e
                 JOIN text ty ON ty.id = e.types
                 LEFT JOIN text co ON co.id = e.comm
@@ -112,6 +113,10 @@ public struct AureportQuery: Sendable {
                 let types: String = row[3]
                 let key: String? = row[11]
                 var files = (paths[id] ?? []).map { (name: $0.0, nametype: $0.1) }
+                // CONFIG_CHANGE, AVC … name their file in the record (before any PATH record).
+                if kind == .file, let named: String = row[20], Self.namesAFile(types) {
+                    files.insert((named, nil), at: 0)
+                }
                 // aureport takes a local socket's path for a file name too.
                 if let socket: String = row[19] { files.append((socket, nil)) }
                 let family: Int64? = row[17]
@@ -132,6 +137,17 @@ public struct AureportQuery: Sendable {
     /// SECCOMP and other non-SYSCALL records carry syscall= among their fields.
     static let recordSyscall = "CAST(json_extract(e.fields, '$.syscall') AS INTEGER)"
 
+    /// Records that name a file in a field, as aureport's file report reads
+    /// them: CONFIG_CHANGE and AVC_PATH `path=` (a watched file replaced:
+    /// op=updated_rules), AVC and USER_AVC `path=` or `name=`,
+    /// VIRT_RESOURCE `path=` or `new-disk=`.
+    static let fileNamingRecords: Set<String> = ["CONFIG_CHANGE", "AVC_PATH", "AVC", "USER_AVC", "VIRT_RESOURCE"]
+    static let recordFile = "coalesce(json_extract(e.fields, '$.path'), json_extract(e.fields, '$.name'), json_extract(e.fields, '$.\"new-disk\"'))"
+
+    static func namesAFile(_ types: String) -> Bool {
+        types.split(separator: " ").contains { fileNamingRecords.contains(String($0)) }
+    }
+
     /// The SQL term that picks this report's events.
     private func membershipTerm(_ db: Database, _ args: inout StatementArguments) throws -> String {
         switch kind {
@@ -140,17 +156,23 @@ public struct AureportQuery: Sendable {
         case .syscall: return "coalesce(e.syscall, \(Self.recordSyscall)) <> 0"
         case .key: return "e.key IS NOT NULL"
         case .file:
-            return "(EXISTS (SELECT 1 FROM path p WHERE p.event_id = e.id AND p.name IS NOT NULL)"
-                + " OR (e.sock_family = 1 AND e.path IS NOT NULL))"
+            var term = "(EXISTS (SELECT 1 FROM path p WHERE p.event_id = e.id AND p.name IS NOT NULL)"
+                + " OR (e.sock_family = 1 AND e.path IS NOT NULL)"
+            let naming = try typeLists(db).filter { Self.namesAFile($0.value) }.map(\.id)
+            if !naming.isEmpty {
+                args += StatementArguments(naming)
+                let marks = Array(repeating: "?", count: naming.count).joined(separator: ",")
+                term += " OR (e.types IN (\(marks)) AND \(Self.recordFile) IS NOT NULL)"
+            }
+            return term + ")"
         case .auth, .login, .anomaly, .mods, .config:
             // The distinct record-type lists are few: classify each once.
             var always: [Int64] = [], whenFailed: [Int64] = []
-            for row in try Row.fetchAll(db, sql: "SELECT id, value FROM text WHERE id IN (SELECT DISTINCT types FROM event)") {
-                let names = (row[1] as String).split(separator: " ")
-                let types = Set(names.compactMap { AuditNames.recordType(named: String($0)) })
+            for row in try typeLists(db) {
+                let types = Set(row.value.split(separator: " ").compactMap { AuditNames.recordType(named: String($0)) })
                 switch kind.membership(types) {
-                case .always: always.append(row[0])
-                case .whenFailed: whenFailed.append(row[0])
+                case .always: always.append(row.id)
+                case .whenFailed: whenFailed.append(row.id)
                 case .never, nil: break
                 }
             }
@@ -163,6 +185,12 @@ public struct AureportQuery: Sendable {
             if !whenFailed.isEmpty { alternatives.append("(e.types IN (\(list(whenFailed))) AND e.success = 0)") }
             return alternatives.isEmpty ? "0" : "(" + alternatives.joined(separator: " OR ") + ")"
         }
+    }
+
+    /// The distinct record-type lists of the stored events (text id, value).
+    private func typeLists(_ db: Database) throws -> [(id: Int64, value: String)] {
+        try Row.fetchAll(db, sql: "SELECT id, value FROM text WHERE id IN (SELECT DISTINCT types FROM event)")
+            .map { (id: $0[0], value: $0[1]) }
     }
 
     // MARK: columns, as aureport-output.c prints them
