@@ -21,6 +21,8 @@ final class CollectorTests: XCTestCase {
         struct Sock: Decodable { var family: String?; var address: String?; var port: Int? }
     }
 
+    struct Argv: Decodable { var argv: [String]? }
+
     func events(_ store: String, _ filter: [String]) throws -> [Stored] {
         let out = try TestSupport.auditq(["search", "--store", store, "--format", "json"] + filter)
         return out.out.split(separator: "\n").compactMap { try? JSONDecoder().decode(Stored.self, from: Data($0.utf8)) }
@@ -59,7 +61,8 @@ final class CollectorTests: XCTestCase {
                 exec 3<>/dev/tcp/127.0.0.1/\(port)
                 """)
             XCTAssertEqual(run.status, 0, run.stderr)
-            usleep(300_000)
+            // The connect is the workload's last audited call.
+            XCTAssertTrue(TestSupport.wait { TestSupport.storedCount(store, ["-k", key, "-sc", "connect"]) >= 1 }, "the connect is stored")
             XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
             XCTAssertTrue(daemon.stderr.contains("stopped by signal SIGTERM"), daemon.stderr)
 
@@ -106,7 +109,7 @@ final class CollectorTests: XCTestCase {
 
     func testPassiveModeBesideAuditd() throws {
         guard TestSupport.which("auditd") != nil, let ausearch = TestSupport.which("ausearch") else {
-            throw XCTSkip("auditd/ausearch are not installed")
+            throw TestSupport.missing("auditd/ausearch are not installed")
         }
         try KernelAudit.exclusive {
             let dir = TestSupport.temporaryDirectory()
@@ -127,9 +130,16 @@ final class CollectorTests: XCTestCase {
             let file = dir.appendingPathComponent("target.txt").path
             try "x\n".write(toFile: file, atomically: true, encoding: .utf8)
             XCTAssertEqual(try Workload.run(auid: auid, "for i in 1 2 3; do /bin/true; cat \(file) >/dev/null; done").status, 0)
+            // A huge exec as the kernel logs it: 1000 arguments (~128 KiB) over
+            // many EXECVE records, and one 20 KiB argument split in pieces (a1_len, a1[0] …).
+            XCTAssertEqual(try Workload.run(auid: auid, """
+                /bin/true $(for ((i = 0; i < 1000; i++)); do printf 'arg%s-%0120d ' $i 0; done)
+                /bin/true "$(printf '%020480d' 0)"
+                """).status, 0)
             // The rule's removal is an event too: both must see it.
             KernelAudit.removeRules(key: key)
-            usleep(500_000)
+            XCTAssertTrue(TestSupport.wait { TestSupport.storedCount(store, ["-k", key, "-m", "CONFIG_CHANGE"]) >= 2 },
+                          "the rule's addition and removal are stored")
             XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
             auditd.stop()
 
@@ -137,6 +147,10 @@ final class CollectorTests: XCTestCase {
             let ours = try TestSupport.auditq(["search", "--store", store, "-k", key, "--raw"])
             XCTAssertGreaterThanOrEqual(theirs.out.split(separator: "\n").count, 12)
             XCTAssertEqual(ours.out, theirs.out, "auditd's log and auditq's store hold the same records; auditqd said: \(daemon.stderr)")
+            let argvs = try TestSupport.auditq(["search", "--store", store, "-k", key, "-x", "/usr/bin/true", "--format", "json"]).out
+                .split(separator: "\n").compactMap { try? JSONDecoder().decode(Argv.self, from: Data($0.utf8)).argv }
+            XCTAssertTrue(argvs.contains { $0.count == 1001 && $0[1000] == "arg999-" + String(repeating: "0", count: 120) }, "1000 arguments")
+            XCTAssertTrue(argvs.contains { $0.count == 2 && $0[1] == String(repeating: "0", count: 20480) }, "one 20 KiB argument")
             let status = try TestSupport.auditq(["status", "--store", store]).out
             XCTAssertTrue(status.contains("passive mode"), status)
         }
@@ -146,7 +160,7 @@ final class CollectorTests: XCTestCase {
     /// its socket (auditd still has them): the ledger counts the overrun and
     /// names the missing serials, and status reports the gap.
     func testSocketOverrunIsInTheLedger() throws {
-        guard TestSupport.which("auditd") != nil else { throw XCTSkip("auditd is not installed") }
+        guard TestSupport.which("auditd") != nil else { throw TestSupport.missing("auditd is not installed") }
         try KernelAudit.exclusive {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
@@ -166,7 +180,7 @@ final class CollectorTests: XCTestCase {
             XCTAssertEqual(try Workload.run(auid: auid, "for ((i = 0; i < 500; i++)); do /bin/true; done").status, 0)
             kill(daemon.pid, SIGCONT)
             XCTAssertEqual(try Workload.run(auid: auid, "for ((i = 0; i < 20; i++)); do /bin/true; done").status, 0)
-            usleep(500_000)
+            TestSupport.waitUntilSteady { TestSupport.storedCount(store, ["-k", key]) }
             XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
             XCTAssertTrue(daemon.stderr.contains("ENOBUFS"), daemon.stderr)
 
@@ -227,7 +241,7 @@ final class CollectorTests: XCTestCase {
             let daemon = try AuditqdProcess(["--store", store, "--no-sensor", "--mode", "primary", "--rules", rules])
             XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
             XCTAssertEqual(try Workload.run(auid: auid, "for ((i = 0; i < 20000; i++)); do /bin/true; done").status, 0)
-            usleep(300_000)
+            TestSupport.wait(timeout: 60) { TestSupport.storedCount(store, ["-k", key, "-sc", "execve"]) >= 20_000 }
             XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
 
             XCTAssertEqual(try events(store, ["-k", key]).filter { $0.exe == "/usr/bin/true" }.count, 20_000)
@@ -255,12 +269,11 @@ final class CollectorTests: XCTestCase {
             let end = Date().addingTimeInterval(30)
             while Date() < end, (try? events(store, ["-k", key]).count) ?? 0 < 500 { usleep(100_000) }
             first.kill9()
-            usleep(300_000)
             let second = try AuditqdProcess(["--store", store, "--no-sensor", "--mode", "primary", "--rules", rules])
             XCTAssertTrue(second.waitFor("collecting in primary mode"), second.stderr)
             XCTAssertTrue(second.stderr.contains("did not stop cleanly"), second.stderr)
             burst.waitUntilExit()
-            usleep(300_000)
+            TestSupport.waitUntilSteady { TestSupport.storedCount(store, ["-k", key]) }
             XCTAssertEqual(second.stop(), 0, second.stderr)
 
             XCTAssertEqual(try TestSupport.auditq(["verify", "--store", store]).status, 0)
