@@ -130,7 +130,7 @@ final class ComplianceTests: XCTestCase {
         XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
         let run = try workload(auid: auid, key: key, dir: dir)
         XCTAssertEqual(run.status, 0, run.stderr)
-        usleep(500_000)
+        TestSupport.waitUntilSteady { TestSupport.storedCount(store, ["-ua", String(auid)]) }
         XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
     }
 
@@ -164,11 +164,11 @@ final class ComplianceTests: XCTestCase {
     }
 
     func testLiveWorkloadPassesItsControlsAndNoRulesSaysNoEvidence() throws {
-        guard let auditctl = KernelAudit.auditctl else { throw XCTSkip("auditctl is not installed") }
+        guard let auditctl = KernelAudit.auditctl else { throw TestSupport.missing("auditctl is not installed") }
         try KernelAudit.exclusive {
             let listed = try TestSupport.run(auditctl, ["-l"]).out
-            guard listed.contains("No rules") else { throw XCTSkip("audit rules are loaded on this host; the packs' 10-base-config would delete them (-D)") }
-            guard FileManager.default.fileExists(atPath: "/usr/bin/python3") else { throw XCTSkip("needs /usr/bin/python3 for libaudit's audit_log_user_message") }
+            guard listed.contains("No rules") else { throw TestSupport.missing("audit rules are loaded on this host; the packs' 10-base-config would delete them (-D)") }
+            guard FileManager.default.fileExists(atPath: "/usr/bin/python3") else { throw TestSupport.missing("needs /usr/bin/python3 for libaudit's audit_log_user_message") }
             // 24-audit-access.rules watches the default store's directory: the kernel refuses the rule without it.
             let storeDir = "/var/lib/auditq"
             let made = !FileManager.default.fileExists(atPath: storeDir)
@@ -322,7 +322,7 @@ final class ComplianceTests: XCTestCase {
         XCTAssertFalse(page.contains("http://") && page.contains("src=\"http"), "no network")
         XCTAssertTrue(page.contains("<svg"), "charts are inline SVG")
         guard let chromium = TestSupport.which("chromium") ?? TestSupport.which("chromium-browser") else {
-            throw XCTSkip("chromium is not installed (tools/install-deps installs it)")
+            throw TestSupport.missing("chromium is not installed (tools/install-deps installs it)")
         }
         let png = FileManager.default.temporaryDirectory.appendingPathComponent("auditq-compliance-\(name).png").path
         try? FileManager.default.removeItem(atPath: png)

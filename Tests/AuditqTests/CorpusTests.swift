@@ -9,12 +9,6 @@ final class CorpusTests: XCTestCase {
     static let goldenFolder = TestSupport.repository.appendingPathComponent("Tests/AuditqTests/Golden")
     static var regenerate: Bool { ProcessInfo.processInfo.environment["AUDITQ_REGENERATE_GOLDEN"] == "1" }
 
-    func corpusLogs() throws -> [URL] {
-        let files = TestSupport.corpusFiles().filter { $0.lastPathComponent != "README.md" }
-        if files.isEmpty { throw XCTSkip("no corpus at \(TestSupport.corpus.path)") }
-        return files
-    }
-
     /// Stamped record lines of a log, as auditd wrote them.
     func recordLines(_ url: URL) throws -> [String] {
         let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
@@ -30,7 +24,7 @@ final class CorpusTests: XCTestCase {
     }
 
     func testEveryRecordIsStoredByteForByte() throws {
-        for file in try corpusLogs() {
+        for file in try TestSupport.corpusLogs() {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let store = try importInto(dir, [file])
@@ -42,7 +36,7 @@ final class CorpusTests: XCTestCase {
 
     func testEveryDistinctStampIsAnEvent() throws {
         let stamp = try NSRegularExpression(pattern: #"^(?:node=(\S+) )?type=\S+ msg=audit\((\d+)\.(\d+):(\d+)\)"#)
-        for file in try corpusLogs() {
+        for file in try TestSupport.corpusLogs() {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let store = try importInto(dir, [file])
@@ -67,7 +61,7 @@ final class CorpusTests: XCTestCase {
     /// message fields) against reviewed golden files. Regenerate with
     /// AUDITQ_REGENERATE_GOLDEN=1 and review the diff.
     func testGoldenEvents() throws {
-        for file in try corpusLogs() {
+        for file in try TestSupport.corpusLogs() {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let store = try importInto(dir, [file])
@@ -95,10 +89,10 @@ final class CorpusTests: XCTestCase {
     /// For every key in every corpus file, auditq search -k K --raw prints
     /// what ausearch -if FILE -k K --raw prints.
     func testKeySearchMatchesAusearch() throws {
-        guard let ausearch = TestSupport.which("ausearch") else { throw XCTSkip("ausearch is not installed") }
+        guard let ausearch = TestSupport.which("ausearch") else { throw TestSupport.missing("ausearch is not installed") }
         let keyPattern = try NSRegularExpression(pattern: #"key="([^"]+)""#)
         var compared = 0
-        for file in try corpusLogs() {
+        for file in try TestSupport.corpusLogs() {
             let text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
             let ns = text as NSString
             let keys = Set(keyPattern.matches(in: text, range: NSRange(location: 0, length: ns.length))
@@ -122,10 +116,10 @@ final class CorpusTests: XCTestCase {
     /// output equals ours), its default text layout (`----`, `time->`,
     /// records newest first, enrichment dropped) equals auditq's too.
     func testDefaultTextLayoutMatchesAusearch() throws {
-        guard let ausearch = TestSupport.which("ausearch") else { throw XCTSkip("ausearch is not installed") }
+        guard let ausearch = TestSupport.which("ausearch") else { throw TestSupport.missing("ausearch is not installed") }
         let sample = TestSupport.repository.appendingPathComponent("tools/sample/audit.log")
         var compared = 0
-        for file in try corpusLogs() + [sample] {
+        for file in try TestSupport.corpusLogs() + [sample] {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let store = try importInto(dir, [file])
@@ -143,7 +137,7 @@ final class CorpusTests: XCTestCase {
     /// ausearch's filters give ausearch's answers, on every corpus file (and
     /// the sample) where ausearch reads the same events as auditq.
     func testFiltersMatchAusearch() throws {
-        guard let ausearch = TestSupport.which("ausearch") else { throw XCTSkip("ausearch is not installed") }
+        guard let ausearch = TestSupport.which("ausearch") else { throw TestSupport.missing("ausearch is not installed") }
         let queries: [[String]] = [
             ["-f", "/"], ["-f", "/home"], ["-f", "tmp"], ["-f", "nscd"], ["-x", "bin"], ["-x", "/usr/bin/bash"],
             ["-c", "bash"], ["-m", "SYSCALL"], ["-m", "USER_LOGIN,USER_AUTH,USER_ACCT"], ["-m", "EXECVE"],
@@ -153,7 +147,7 @@ final class CorpusTests: XCTestCase {
         let sample = TestSupport.repository.appendingPathComponent("tools/sample/audit.log")
         var compared = 0
         // ausearch reads no ids from URINGOP records; auditq does.
-        for file in try corpusLogs() + [sample] where file.lastPathComponent != "record-uringop.txt" {
+        for file in try TestSupport.corpusLogs() + [sample] where file.lastPathComponent != "record-uringop.txt" {
             let dir = TestSupport.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let store = try importInto(dir, [file])
@@ -186,7 +180,7 @@ final class CorpusTests: XCTestCase {
 
     func testReimportAddsNothingAndOverlapAddsOnlyNew() throws {
         let file = TestSupport.corpus.appendingPathComponent("laurel/shell-proc-trace.txt")
-        guard FileManager.default.fileExists(atPath: file.path) else { throw XCTSkip("no corpus") }
+        guard FileManager.default.fileExists(atPath: file.path) else { throw TestSupport.missing("no corpus") }
         let dir = TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         // Two rotated files overlapping by a few events.
@@ -211,7 +205,7 @@ final class CorpusTests: XCTestCase {
     /// the rest at the start of audit.log are both kept, nothing is lost.
     func testEventCutByRotationLosesNoRecord() throws {
         let file = TestSupport.corpus.appendingPathComponent("laurel/shell-proc-trace.txt")
-        guard FileManager.default.fileExists(atPath: file.path) else { throw XCTSkip("no corpus") }
+        guard FileManager.default.fileExists(atPath: file.path) else { throw TestSupport.missing("no corpus") }
         let records = try recordLines(file)
         // Cut inside the execve event of serial 29238 (SYSCALL, EXECVE | CWD, PATH…).
         let cut = try XCTUnwrap(records.firstIndex { $0.hasPrefix("type=CWD msg=audit(1682609045.526:29238)") })
@@ -230,7 +224,7 @@ final class CorpusTests: XCTestCase {
     func testGzipAndStdinImportLikeThePlainFile() throws {
         let file = TestSupport.corpus.appendingPathComponent("laurel/shell-proc-trace.txt")
         guard FileManager.default.fileExists(atPath: file.path), let gzip = TestSupport.which("gzip") else {
-            throw XCTSkip("no corpus or gzip")
+            throw TestSupport.missing("no corpus or gzip")
         }
         let dir = TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

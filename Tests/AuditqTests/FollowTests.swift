@@ -49,7 +49,7 @@ final class FollowTests: XCTestCase {
 
     func append(_ bytes: ArraySlice<UInt8>, to path: String) throws {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw XCTSkip("cannot open \(path)") }
+        guard fd >= 0 else { throw TestSupport.missing("cannot open \(path)") }
         defer { close(fd) }
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         XCTAssertEqual(n, bytes.count)
@@ -63,6 +63,15 @@ final class FollowTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: store),
               let out = try? TestSupport.auditq(["search", "--store", store, "--format", "json"]) else { return 0 }
         return out.out.split(separator: "\n").count
+    }
+
+    /// Appends while the follower runs and waits until it has stored
+    /// something of what was appended (at most `timeout`: a piece that
+    /// ends no event adds nothing).
+    func appendAndWait(_ bytes: ArraySlice<UInt8>, to path: String, store: String, timeout: TimeInterval = 3) throws {
+        let before = eventCount(store)
+        try append(bytes, to: path)
+        TestSupport.wait(timeout: timeout) { eventCount(store) > before }
     }
 
     /// Waits until the store holds `count` events (or `timeout` passes).
@@ -132,17 +141,12 @@ final class FollowTests: XCTestCase {
         try append(data[a1..<a2], to: log)
         let first = try AuditqdProcess(["--follow", log, "--store", store])
         XCTAssertTrue(first.waitFor("following \(log)"), first.stderr)
-        try append(data[a2..<b1], to: log)
-        usleep(200_000)
-        try append(data[b1..<b2], to: log)
-        usleep(200_000)
-        try append(data[b2..<rot1], to: log)
-        usleep(300_000)
+        try appendAndWait(data[a2..<b1], to: log, store: store)
+        try appendAndWait(data[b1..<b2], to: log, store: store)
+        try appendAndWait(data[b2..<rot1], to: log, store: store)
         rename(log, log + ".1")                 // auditd's rotation: the old log keeps its inode
-        try append(data[rot1..<c1], to: log)    // the new log
-        usleep(200_000)
-        try append(data[c1..<d1], to: log)
-        usleep(500_000)
+        try appendAndWait(data[rot1..<c1], to: log, store: store)    // the new log
+        try appendAndWait(data[c1..<d1], to: log, store: store)
         XCTAssertEqual(first.stop(), 0, first.stderr)
         XCTAssertTrue(first.stderr.contains("stopped by signal SIGTERM"), first.stderr)
         XCTAssertTrue(first.stderr.contains("reading on in \(log)"), "the rotation was followed: \(first.stderr)")
@@ -160,7 +164,6 @@ final class FollowTests: XCTestCase {
         try append(data[f1..<n], to: log)
         let expected = try expectedEventCount(data, dir: dir)
         waitForEvents(store, atLeast: expected)
-        usleep(300_000)
         XCTAssertEqual(second.stop(), 0, second.stderr)
         XCTAssertFalse(second.stderr.contains("did not stop cleanly"), second.stderr)
 
@@ -199,8 +202,7 @@ final class FollowTests: XCTestCase {
         let first = try AuditqdProcess(["--follow", log, "--store", store, "--batch-events", "16"])
         XCTAssertTrue(first.waitFor("following \(log)"), first.stderr)
         for i in 1..<9 {
-            try append(data[cuts[i]..<cuts[i + 1]], to: log)
-            usleep(150_000)
+            try appendAndWait(data[cuts[i]..<cuts[i + 1]], to: log, store: store)
         }
         waitForEvents(store, atLeast: 100)
         let before = eventCount(store)
@@ -213,11 +215,9 @@ final class FollowTests: XCTestCase {
         XCTAssertTrue(second.stderr.contains("did not stop cleanly"), second.stderr)
         XCTAssertTrue(second.stderr.contains("resuming \(log) at byte"), second.stderr)
         for i in 13..<20 {
-            try append(data[cuts[i]..<cuts[i + 1]], to: log)
-            usleep(100_000)
+            try appendAndWait(data[cuts[i]..<cuts[i + 1]], to: log, store: store)
         }
         waitForEvents(store, atLeast: try expectedEventCount(data, dir: dir))
-        usleep(300_000)
         XCTAssertEqual(second.stop(), 0, second.stderr)
 
         try assertStoreHoldsExactly(data, store: store, dir: dir)
@@ -308,7 +308,7 @@ final class FollowTests: XCTestCase {
         // As root, it runs as nobody: the directory and the log are readable, the store's directory writable.
         var nobody = false
         if geteuid() == 0 {
-            guard TestSupport.which("setpriv") != nil else { throw XCTSkip("setpriv is not installed") }
+            guard TestSupport.which("setpriv") != nil else { throw TestSupport.missing("setpriv is not installed") }
             chmod(dir.path, 0o755)
             XCTAssertEqual(chown(dir.path, 65534, 65534), 0)
             XCTAssertEqual(chmod(log, 0o644), 0)
@@ -317,7 +317,6 @@ final class FollowTests: XCTestCase {
         let process = try AsUser(nobody: nobody, [AuditqdProcess.executable, "--follow", log, "--store", store], stderr: dir.appendingPathComponent("auditqd.err"))
         XCTAssertTrue(process.waitFor("following \(log)"), process.stderr)
         waitForEvents(store, atLeast: try expectedEventCount(data, dir: dir))
-        usleep(300_000)
         XCTAssertEqual(process.stop(), 0, process.stderr)
         XCTAssertTrue(process.stderr.contains("not an audit record"), process.stderr)
         try assertStoreHoldsExactly(data, store: store, dir: dir)

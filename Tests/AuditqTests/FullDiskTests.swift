@@ -6,14 +6,14 @@ import XCTest
 final class FullDiskTests: XCTestCase {
     func testImportOntoAFullDiskKeepsCommittedBatches() throws {
         guard geteuid() == 0, let mount = TestSupport.which("mount"), let umount = TestSupport.which("umount") else {
-            throw XCTSkip("needs root to mount a small tmpfs")
+            throw TestSupport.missing("needs root to mount a small tmpfs")
         }
         let dir = TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let small = dir.appendingPathComponent("small")
         try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
         guard try TestSupport.run(mount, ["-t", "tmpfs", "-o", "size=16m", "tmpfs", small.path]).status == 0 else {
-            throw XCTSkip("cannot mount tmpfs here")
+            throw TestSupport.missing("cannot mount tmpfs here")
         }
         defer { _ = try? TestSupport.run(umount, [small.path]) }
 

@@ -16,7 +16,7 @@ enum KernelAudit {
     static var auditctl: String? { TestSupport.which("auditctl") }
 
     static func status() throws -> Status {
-        guard let auditctl else { throw XCTSkip("auditctl is not installed") }
+        guard let auditctl else { throw TestSupport.missing("auditctl is not installed") }
         let result = try TestSupport.run(auditctl, ["-s"])
         var values: [String: String] = [:]
         for line in result.out.split(separator: "\n") {
@@ -30,10 +30,10 @@ enum KernelAudit {
     /// backlog limit and backlog wait time afterwards. Never sets 2 for
     /// enabled or failure: a value of 2 found at the start is left alone.
     static func exclusive<T>(_ body: () throws -> T) throws -> T {
-        guard geteuid() == 0 else { throw XCTSkip("needs root for the kernel audit socket") }
-        guard let auditctl else { throw XCTSkip("auditctl is not installed") }
+        guard geteuid() == 0 else { throw TestSupport.missing("needs root for the kernel audit socket") }
+        guard let auditctl else { throw TestSupport.missing("auditctl is not installed") }
         let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw XCTSkip("cannot open \(lockPath)") }
+        guard fd >= 0 else { throw TestSupport.missing("cannot open \(lockPath)") }
         defer { close(fd) }
         flock(fd, LOCK_EX)
         defer { flock(fd, LOCK_UN) }

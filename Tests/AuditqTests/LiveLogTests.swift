@@ -6,9 +6,9 @@ import XCTest
 /// state restored), imported, and compared with ausearch.
 final class LiveLogTests: XCTestCase {
     func testLiveLogMatchesAusearch() throws {
-        guard geteuid() == 0 else { throw XCTSkip("needs root to run auditd and load audit rules") }
+        guard geteuid() == 0 else { throw TestSupport.missing("needs root to run auditd and load audit rules") }
         guard let ausearch = TestSupport.which("ausearch"), TestSupport.which("auditd") != nil else {
-            throw XCTSkip("auditd/ausearch are not installed")
+            throw TestSupport.missing("auditd/ausearch are not installed")
         }
         let dir = TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -11,7 +11,7 @@ final class PrivateAuditd {
     var log: String { dir.appendingPathComponent("audit.log").path }
 
     init(dir: URL, pluginDir: URL? = nil) throws {
-        guard let auditd = TestSupport.which("auditd") else { throw XCTSkip("auditd is not installed") }
+        guard let auditd = TestSupport.which("auditd") else { throw TestSupport.missing("auditd is not installed") }
         self.dir = dir
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let plugins = pluginDir ?? dir.appendingPathComponent("plugins.d")
@@ -56,7 +56,7 @@ final class PrivateAuditd {
         // Registered when the kernel names it as the audit pid.
         for _ in 0..<100 {
             if let pid = try? KernelAudit.status().int("pid"), pid == Int(process.processIdentifier) { return }
-            guard process.isRunning else { throw XCTSkip("private auditd exited at start (status \(process.terminationStatus))") }
+            guard process.isRunning else { throw TestSupport.missing("private auditd exited at start (status \(process.terminationStatus))") }
             usleep(100_000)
         }
         stop()

@@ -5,7 +5,7 @@ import XCTest
 /// terminal and stays quiet when stderr is not one.
 final class ProgressTests: XCTestCase {
     func testProgressOnATerminalOnly() throws {
-        guard let script = TestSupport.which("script") else { throw XCTSkip("script(1) is not installed") }
+        guard let script = TestSupport.which("script") else { throw TestSupport.missing("script(1) is not installed") }
         let sample = TestSupport.repository.appendingPathComponent("tools/sample/audit.log").path
         let dir = TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

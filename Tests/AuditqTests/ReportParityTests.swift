@@ -24,8 +24,8 @@ final class ReportParityTests: XCTestCase {
     static let exactSummaries: Set<String> = ["executable", "syscall", "key", "anomaly", "mods", "config"]
 
     func testCorpusAndSample() throws {
-        guard TestSupport.which("aureport") != nil else { throw XCTSkip("aureport is not installed") }
-        let files = TestSupport.corpusFiles().filter { $0.lastPathComponent != "README.md" }
+        guard TestSupport.which("aureport") != nil else { throw TestSupport.missing("aureport is not installed") }
+        let files = try TestSupport.corpusLogs()
             + [TestSupport.repository.appendingPathComponent("tools/sample/audit.log")]
         var compared = 0
         for file in files { compared += try compare(file) }
@@ -33,14 +33,40 @@ final class ReportParityTests: XCTestCase {
     }
 
     func testLiveLog() throws {
-        guard TestSupport.which("aureport") != nil else { throw XCTSkip("aureport is not installed") }
-        guard getuid() == 0 else { throw XCTSkip("making a live audit log needs root") }
+        guard TestSupport.which("aureport") != nil else { throw TestSupport.missing("aureport is not installed") }
+        guard getuid() == 0 else { throw TestSupport.missing("making a live audit log needs root") }
         let dir = TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let tool = TestSupport.repository.appendingPathComponent("tools/make-audit-log").path
         let made = try TestSupport.run(tool, [dir.path, "--events", "1500"])
         XCTAssertEqual(made.status, 0, made.stderr)
         XCTAssertGreaterThan(try compare(dir.appendingPathComponent("audit.log"), label: "live audit.log"), 0)
+    }
+
+    /// Files named inside a record, not by a PATH record: a watched file
+    /// replaced (CONFIG_CHANGE op=updated_rules path=) and an AVC denial
+    /// (name=) are in the file report, row for row as aureport -f prints them.
+    func testFileReportTakesFilesNamedInRecords() throws {
+        guard TestSupport.which("aureport") != nil else { throw TestSupport.missing("aureport is not installed") }
+        let dir = TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("audit.log").path, store = dir.appendingPathComponent("s.db").path
+        try """
+            type=CONFIG_CHANGE msg=audit(1764000000.100:50): auid=0 ses=1 subj=unconfined op=updated_rules path="/etc/passwd" key="passwd" list=4 res=1
+            type=AVC msg=audit(1764000002.100:52): avc:  denied  { read } for  pid=200 comm="cat" name="shadow" dev="sda1" ino=5 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0
+            type=SYSCALL msg=audit(1764000002.100:52): arch=c000003e syscall=257 success=no exit=-13 a0=ffffff9c a1=1 a2=0 a3=0 items=0 ppid=1 pid=200 auid=1000 uid=1000 gid=0 euid=1000 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm="cat" exe="/usr/bin/cat" key=(null)
+            type=PROCTITLE msg=audit(1764000002.100:52): proctitle=636174
+            type=CONFIG_CHANGE msg=audit(1764000003.100:53): auid=0 ses=1 op=add_rule key="x" list=4 res=1
+
+            """.write(toFile: log, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try TestSupport.auditq(["import", "-q", "--store", store, log]).status, 0)
+        let aureport = TestSupport.which("aureport")!
+        for extra in [[], ["--summary"]] {
+            let theirs = try TestSupport.run(aureport, ["-if", log, "-f"] + extra).out
+            let ours = try TestSupport.auditq(["report", "file", "--store", store] + extra).out
+            XCTAssertEqual(ours, theirs, "report file \(extra)")
+            XCTAssertTrue(ours.contains("/etc/passwd") && ours.contains("shadow"), ours)
+        }
     }
 
     /// Compares every report on one file; returns how many comparisons ran.

@@ -377,7 +377,7 @@ final class SearchCLITests: XCTestCase {
     }
 
     func compareWithAusearch(_ cases: [[String]], file: StaticString = #filePath, line: UInt = #line) throws {
-        guard let ausearch = TestSupport.which("ausearch") else { throw XCTSkip("ausearch is not installed") }
+        guard let ausearch = TestSupport.which("ausearch") else { throw TestSupport.missing("ausearch is not installed") }
         for args in cases {
             let reference = try TestSupport.run(ausearch, ["-if", logPath] + args + ["--raw"])
             let ours = try search(args + ["--raw"])

@@ -28,6 +28,30 @@ enum TestSupport {
         repository.deletingLastPathComponent().appendingPathComponent("shared/corpus/audit")
     }
 
+    /// Under AUDITQ_TEST_STRICT=1 (what .ci/run sets) a test whose
+    /// prerequisite is missing (a tool, root, the corpus, a kernel feature)
+    /// fails instead of being skipped: CI cannot pass by running less.
+    static var strict: Bool { ProcessInfo.processInfo.environment["AUDITQ_TEST_STRICT"] == "1" }
+
+    struct MissingPrerequisite: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { "missing prerequisite (AUDITQ_TEST_STRICT=1 makes this a failure): \(reason)" }
+    }
+
+    /// What a test throws when it cannot run here: a skip, or under
+    /// AUDITQ_TEST_STRICT=1 a failure.
+    static func missing(_ reason: String) -> Error {
+        strict ? MissingPrerequisite(reason: reason) : XCTSkip(reason)
+    }
+
+    /// The corpus logs (README.md left out); missing() when there are none,
+    /// so a test looping over them never passes having seen nothing.
+    static func corpusLogs() throws -> [URL] {
+        let files = corpusFiles().filter { $0.lastPathComponent != "README.md" }
+        if files.isEmpty { throw missing("no corpus at \(corpus.path)") }
+        return files
+    }
+
     static func corpusFiles() -> [URL] {
         let fm = FileManager.default
         guard let dirs = try? fm.contentsOfDirectory(atPath: corpus.path) else { return [] }
@@ -92,6 +116,42 @@ enum TestSupport {
     }
 
     final class DataBox: @unchecked Sendable { var data = Data() }
+
+    /// Polls `condition` every 50 ms until it holds or `timeout` passes;
+    /// returns whether it held. For what a test waits on (events stored, a
+    /// process gone), instead of a fixed sleep.
+    @discardableResult
+    static func wait(timeout: TimeInterval = 20, until condition: () throws -> Bool) rethrows -> Bool {
+        let end = Date().addingTimeInterval(timeout)
+        while true {
+            if try condition() { return true }
+            if Date() >= end { return false }
+            usleep(50_000)
+        }
+    }
+
+    /// Waits until `value` has stopped changing for `quiet` seconds (e.g. a
+    /// collector's event count once the workload's records are all in),
+    /// at most `timeout`; returns the last value.
+    @discardableResult
+    static func waitUntilSteady<T: Equatable>(quiet: TimeInterval = 0.5, timeout: TimeInterval = 20, _ value: () throws -> T) rethrows -> T {
+        let end = Date().addingTimeInterval(timeout)
+        var last = try value(), since = Date()
+        while Date() < end {
+            usleep(100_000)
+            let now = try value()
+            if now != last { last = now; since = Date() } else if Date().timeIntervalSince(since) >= quiet { break }
+        }
+        return last
+    }
+
+    /// How many events of `store` match `filter` (auditq search options);
+    /// 0 while the store does not exist yet.
+    static func storedCount(_ store: String, _ filter: [String] = []) -> Int {
+        guard FileManager.default.fileExists(atPath: store),
+              let r = try? auditq(["search", "--store", store, "--format", "json"] + filter) else { return 0 }
+        return r.out.split(separator: "\n").count
+    }
 
     static func which(_ tool: String) -> String? {
         for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin"] {

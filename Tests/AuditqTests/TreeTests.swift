@@ -41,9 +41,9 @@ final class TreeTests: XCTestCase {
     /// tools/make-audit-log --workload tree, and the pids its workload wrote.
     func makeTreeLog() throws -> (log: String, workload: Workload) {
         if let made = Self.madeLog { return made }
-        guard geteuid() == 0 else { throw XCTSkip("needs root to run auditd and load audit rules") }
+        guard geteuid() == 0 else { throw TestSupport.missing("needs root to run auditd and load audit rules") }
         guard TestSupport.which("auditd") != nil, TestSupport.which("auditctl") != nil else {
-            throw XCTSkip("auditd is not installed")
+            throw TestSupport.missing("auditd is not installed")
         }
         // make-audit-log takes the kernel-audit lock itself: not inside KernelAudit.exclusive.
         let folder = TestSupport.temporaryDirectory("TreeTestsLog")
@@ -54,7 +54,7 @@ final class TreeTests: XCTestCase {
                                                 "--key", KernelAudit.uniqueKey("tree")])
         guard made.status == 0 else {
             XCTFail("make-audit-log failed: \(made.stderr)")
-            throw XCTSkip("no log")
+            throw TestSupport.missing("no log")
         }
         let pids = try String(contentsOf: out.appendingPathComponent("scratch/tree.pids"), encoding: .utf8)
         var workload = Workload(driver: 0, rounds: [])
