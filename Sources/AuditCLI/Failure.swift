@@ -40,7 +40,7 @@ public enum Failure {
         case let e as StoreError:
             switch e {
             case .missing: return (e.description, .noInput)
-            case .notAStore, .newerSchema, .corruptBlock: return (e.description, .dataError)
+            case .notAStore, .newerSchema, .corruptBlock, .behindHead: return (e.description, .dataError)
             case .cannotCreate, .readOnly: return (e.description, .cannotCreate)
             case .diskFull, .sqlite: return (e.description, .ioError)
             }

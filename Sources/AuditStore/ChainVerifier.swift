@@ -80,7 +80,7 @@ public enum ChainVerifier {
                 }
             }
         }
-        if report.ok { checkHead(store.path, &report) }
+        if report.ok { try store.pool.read { db in try checkHead(db, store.path, &report) } }
         return report
     }
 
@@ -97,27 +97,18 @@ public enum ChainVerifier {
     }
 
     /// The head file records the last batch the writer committed; a store
-    /// whose chain ends earlier was cut short.
-    private static func checkHead(_ path: String, _ report: inout Report) {
-        guard let text = try? String(contentsOfFile: StorePath.headFile(for: path), encoding: .utf8) else {
+    /// whose chain ends earlier was cut short, one whose batch there has
+    /// another hash was rewritten.
+    private static func checkHead(_ db: Database, _ path: String, _ report: inout Report) throws {
+        switch ChainHead.read(store: path) {
+        case nil:
             report.note = "no head file beside the store: batches cut off the end cannot be detected"
-            return
-        }
-        var batch: Int?
-        var hash: String?
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2 && parts[0] == "batch" { batch = Int(parts[1]) }
-            if parts.count == 2 && parts[0] == "hash" { hash = String(parts[1]) }
-        }
-        guard let batch, let hash else { report.note = "head file is unreadable"; return }
-        if batch > report.batches {
-            report.problem = "chain truncated: the store ends at batch \(report.batches), but batch \(batch) was committed"
-            report.firstBadBatch = Int64(report.batches + 1)
-        } else if batch == report.batches, let head = report.head,
-                  head.map({ String(format: "%02x", $0) }).joined() != hash {
-            report.problem = "chain head differs from the head file: batch \(batch) was rewritten"
-            report.firstBadBatch = Int64(batch)
+        case .failure:
+            report.note = "head file is unreadable"
+        case .success(let head):
+            guard let problem = try ChainHead.problem(db, store: path) else { return }
+            report.problem = problem
+            report.firstBadBatch = head.batch > report.batches ? Int64(report.batches + 1) : head.batch
         }
     }
 

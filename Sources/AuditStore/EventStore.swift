@@ -11,6 +11,11 @@ public final class EventStore {
 
     public let path: String
     public let pool: DatabasePool
+    /// Set when the chain does not reach the head file beside the store
+    /// (batches lost from its end): readers see what is left and say so;
+    /// a writer refuses to open (StoreError.behindHead), so nothing is
+    /// written over the loss.
+    public private(set) var headProblem: String?
 
     public enum Access { case write, read }
 
@@ -67,9 +72,13 @@ public final class EventStore {
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try Self.migrate(pool, path: path, access: access)
+            // A store made just now has no chain yet: a head file left there
+            // belonged to a store removed before it.
+            if exists { headProblem = try pool.read { db in try ChainHead.problem(db, store: path) } }
         } catch let error as DatabaseError {
             throw Self.translate(error, path: path)
         }
+        if access == .write, let headProblem { throw StoreError.behindHead(path: path, problem: headProblem) }
     }
 
     /// A file that exists must be an auditq store (or empty) before a pool

@@ -8,6 +8,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case readOnly(path: String)
     case sqlite(path: String, message: String)
     case corruptBlock(block: Int64, reason: String)
+    case behindHead(path: String, problem: String)
 
     public var description: String {
         switch self {
@@ -20,6 +21,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .readOnly(let path): return "\(path) is read-only for this user"
         case .sqlite(let path, let message): return "\(path): \(message)"
         case .corruptBlock(let block, let reason): return "raw block \(block) cannot be read: \(reason)"
+        case .behindHead(let path, let problem):
+            return "\(path): \(problem); nothing written (keep the files as they are and run auditq verify)"
         }
     }
 }

@@ -158,6 +158,53 @@ final class TamperTests: XCTestCase {
         try assertVerifyFails(store, firstBadBatch: b.id)
     }
 
+    /// A damaged WAL: SQLite drops the frames from the damaged one on, so
+    /// the last batch, committed in the WAL, silently vanishes from the
+    /// store. The head file still names it: verify and status fail, every
+    /// reader warns in one line, and no writer writes over the loss.
+    func testDamagedWALIsNamedAndNothingIsWrittenOverIt() throws {
+        let (dir, store) = try makeStore()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let second = dir.appendingPathComponent("second.log").path
+        try """
+            type=SYSCALL msg=audit(1764000001.100:51): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=1 a2=0 a3=0 items=1 ppid=1 pid=100 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm="cat" exe="/usr/bin/cat" key="wal"
+            type=PATH msg=audit(1764000001.100:51): item=0 name="/etc/shadow" inode=5 dev=08:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0
+
+            """.write(toFile: second, atomically: true, encoding: .utf8)
+        // A reader holding the store keeps the second import's batch in the
+        // WAL (the last connection to close would checkpoint it away).
+        let holder = try DatabaseQueue(path: store)
+        try holder.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") }
+        XCTAssertEqual(try TestSupport.auditq(["import", "-q", "--store", store, second]).status, 0)
+        let copy = dir.appendingPathComponent("copy.db").path
+        for suffix in ["", "-wal", "-head"] { try FileManager.default.copyItem(atPath: store + suffix, toPath: copy + suffix) }
+        try holder.close()
+        XCTAssertEqual(try TestSupport.auditq(["search", "--store", copy, "-k", "wal", "--format", "json"]).out.split(separator: "\n").count, 1)
+        let head = try String(contentsOfFile: copy + "-head", encoding: .utf8)
+        // (Read from the head file: opening the copy for writing here would checkpoint its WAL.)
+        let batches = try XCTUnwrap(head.split(separator: "\n").first { $0.hasPrefix("batch ") }?.dropFirst(6))
+
+        // One byte of the WAL's last frame (the second import's commit) flipped.
+        var wal = try Data(contentsOf: URL(fileURLWithPath: copy + "-wal"))
+        wal[wal.count - 100] ^= 0xFF
+        try wal.write(to: URL(fileURLWithPath: copy + "-wal"))
+        try FileManager.default.removeItem(atPath: copy + "-shm")
+
+        let verify = try TestSupport.auditq(["verify", "--store", copy])
+        XCTAssertEqual(verify.status, 1, verify.out + verify.stderr)
+        XCTAssertTrue(verify.stderr.contains("chain truncated") && verify.stderr.contains("records batch \(batches)"), verify.stderr)
+        let search = try TestSupport.auditq(["search", "--store", copy, "-k", "wal"])
+        XCTAssertEqual(search.status, 1, "the event is gone: no match")
+        XCTAssertTrue(search.stderr.hasPrefix("auditq: warning: \(copy): chain truncated"), search.stderr)
+        XCTAssertEqual(try TestSupport.auditq(["status", "--store", copy]).status, 1)
+        let write = try TestSupport.auditq(["import", "--store", copy, second])
+        XCTAssertEqual(write.status, 65, write.stderr)
+        XCTAssertEqual(write.stderr.split(separator: "\n").count, 1, write.stderr)
+        XCTAssertTrue(write.stderr.contains("nothing written"), write.stderr)
+        XCTAssertEqual(try String(contentsOfFile: copy + "-head", encoding: .utf8), head, "the head file still names the lost batch")
+        XCTAssertEqual(try TestSupport.auditq(["verify", "--store", copy]).status, 1, "and verify still fails")
+    }
+
     // MARK: (h) the append-only triggers
 
     func testAppendOnlyTriggersRefuseUpdateAndDelete() throws {

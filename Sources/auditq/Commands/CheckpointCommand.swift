@@ -47,7 +47,7 @@ struct CheckpointCommand: ParsableCommand {
         }
         guard let sign else { return }
         do {
-            let store = try EventStore(path: storeOptions.path, access: .write)
+            let store = try storeOptions.open(.write)
             let (detail, batch) = try Checkpoint.create(store, keyFile: sign)
             print("checkpoint of batch \(detail.batch) (head \(detail.headHash)) signed by \(detail.keyFingerprint), committed in batch \(batch)")
         } catch let e as CheckpointError {

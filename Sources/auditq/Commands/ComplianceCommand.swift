@@ -43,7 +43,7 @@ struct ComplianceCommand: ParsableCommand {
         let report: ComplianceReport
         do {
             let loaded = try Policy.load(policy, directory: policyDir)
-            let store = try EventStore(path: storeOptions.path, access: .read)
+            let store = try storeOptions.open(.read)
             var filter = EventFilter()
             try time.apply(to: &filter)
             report = try ComplianceEvaluator(store: store, policy: loaded, startMs: filter.startMs, endMs: filter.endMs,

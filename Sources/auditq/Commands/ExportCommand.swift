@@ -51,7 +51,7 @@ struct ExportCommand: ParsableCommand {
             Self.eventIDs(in: embedded!, into: &cited)
         }
         do {
-            let store = try EventStore(path: storeOptions.path, access: .read)
+            let store = try storeOptions.open(.read)
             var ids = Set(cited)
             if hasFilter {
                 var filter = EventFilter()

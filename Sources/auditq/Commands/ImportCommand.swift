@@ -34,7 +34,7 @@ struct ImportCommand: ParsableCommand {
             for file in files where file != "-" && access(file, R_OK) != 0 {
                 throw LogInputError(source: file, message: String(cString: strerror(errno)))
             }
-            let store = try EventStore(path: storeOptions.path, access: .write)
+            let store = try storeOptions.open(.write)
             let importer = LogImporter(writer: EventWriter(store: store))
             let summary = try importer.run(paths: files, progress: progress.update)
             progress.clear()

@@ -47,7 +47,7 @@ struct ReportOptions: ParsableArguments {
 
     func run(_ kind: AureportKind) throws {
         do {
-            let store = try EventStore(path: storeOptions.path, access: .read)
+            let store = try storeOptions.open(.read)
             var filter = EventFilter()
             try time.apply(to: &filter)
             let outcome: ReportOutcome = failed ? .failed : success ? .success : .any
@@ -158,7 +158,7 @@ struct SummaryReport: ParsableCommand {
 
     func run() throws {
         do {
-            let store = try EventStore(path: storeOptions.path, access: .read)
+            let store = try storeOptions.open(.read)
             var filter = EventFilter()
             try time.apply(to: &filter)
             let s = try StoreSummary.compute(store, filter: filter)

@@ -121,7 +121,7 @@ struct SearchCommand: ParsableCommand {
         var matched = 0
         do {
             try time.apply(to: &filter)
-            let store = try EventStore(path: storeOptions.path, access: .read)
+            let store = try storeOptions.open(.read)
             let reader = EventReader(store: store)
             let formatter = EventFormatter(format: raw ? .raw : format, interpret: interpret, sink: sink, reader: reader)
             formatter.begin()

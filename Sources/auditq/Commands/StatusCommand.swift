@@ -26,9 +26,11 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let status: CollectionStatus
+        let chainShort: Bool
         do {
-            let store = try EventStore(path: storeOptions.path, access: .read)
+            let store = try storeOptions.open(.read)
             status = try CollectionStatus.read(store)
+            chainShort = store.headProblem != nil
         } catch {
             throw Failure.exit(error)
         }
@@ -37,7 +39,7 @@ struct StatusCommand: ParsableCommand {
         case .text: print(StatusText.render(status, kernel: kernel, store: storeOptions.path), terminator: "")
         case .json: print(StatusJSON.render(status, kernel: kernel, store: storeOptions.path))
         }
-        if !status.complete { throw ExitStatus.failed.exitCode }
+        if !status.complete || chainShort { throw ExitStatus.failed.exitCode }
     }
 }
 

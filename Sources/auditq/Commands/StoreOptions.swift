@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditStore
+import Foundation
 
 /// `--store PATH`, shared by every command.
 struct StoreOptions: ParsableArguments {
@@ -7,4 +8,14 @@ struct StoreOptions: ParsableArguments {
     var store: String?
 
     var path: String { StorePath.resolve(store) }
+
+    /// Opens the store. A reader of a store whose chain falls short of its
+    /// head file reads what is left and says so in one line on stderr.
+    func open(_ access: EventStore.Access) throws -> EventStore {
+        let store = try EventStore(path: path, access: access)
+        if let problem = store.headProblem {
+            FileHandle.standardError.write(Data("auditq: warning: \(path): \(problem); run auditq verify\n".utf8))
+        }
+        return store
+    }
 }

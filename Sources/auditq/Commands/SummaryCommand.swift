@@ -13,7 +13,7 @@ struct SummaryCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let store = try EventStore(path: storeOptions.path, access: .read)
+            let store = try storeOptions.open(.read)
             var filter = EventFilter()
             try time.apply(to: &filter)
             print(try StoreSummary.compute(store, filter: filter).render(), terminator: "")

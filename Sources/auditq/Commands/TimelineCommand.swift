@@ -46,7 +46,7 @@ struct TimelineCommand: ParsableCommand {
         do {
             var range = EventFilter()
             try time.apply(to: &range)
-            let store = try EventStore(path: storeOptions.path, access: .read)
+            let store = try storeOptions.open(.read)
             let entries = try Timeline(subject: subject, startMs: range.startMs, endMs: range.endMs).entries(store)
             guard !entries.isEmpty else {
                 let what = pid.map { "pid \($0)" } ?? "session \(session!)"

@@ -48,7 +48,7 @@ struct TreeCommand: ParsableCommand {
     func run() throws {
         do {
             let path = storeOptions.path
-            var store = try EventStore(path: path, access: .read)
+            var store = try storeOptions.open(.read)
             if try !store.pool.read(ProcessTree.hasFacts) {
                 // A store last written before process facts existed: adding
                 // them is the migration every writer applies on opening.
