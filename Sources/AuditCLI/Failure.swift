@@ -40,6 +40,7 @@ public enum Failure {
         case let e as StoreError:
             switch e {
             case .missing: return (e.description, .noInput)
+            case .noAccess: return (e.description, .noPermission)
             case .notAStore, .newerSchema, .corruptBlock, .behindHead: return (e.description, .dataError)
             case .cannotCreate, .readOnly: return (e.description, .cannotCreate)
             case .diskFull, .sqlite: return (e.description, .ioError)

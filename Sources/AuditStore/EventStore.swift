@@ -109,6 +109,7 @@ public final class EventStore {
     /// that is not SQLite or belongs to another application.
     private static func headerApplicationID(_ path: String) throws -> Int32? {
         guard let handle = FileHandle(forReadingAtPath: path) else {
+            if errno == EACCES { throw StoreError.noAccess(path: path) }
             throw StoreError.sqlite(path: path, message: "cannot open for reading: \(String(cString: strerror(errno)))")
         }
         defer { try? handle.close() }

@@ -9,6 +9,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case sqlite(path: String, message: String)
     case corruptBlock(block: Int64, reason: String)
     case behindHead(path: String, problem: String)
+    case noAccess(path: String)
 
     public var description: String {
         switch self {
@@ -21,6 +22,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .readOnly(let path): return "\(path) is read-only for this user"
         case .sqlite(let path, let message): return "\(path): \(message)"
         case .corruptBlock(let block, let reason): return "raw block \(block) cannot be read: \(reason)"
+        case .noAccess(let path): return "\(path): permission denied (the store is its owner's and group's: run as root or as a member of its group)"
         case .behindHead(let path, let problem):
             return "\(path): \(problem); nothing written (keep the files as they are and run auditq verify)"
         }

@@ -339,16 +339,9 @@ public struct ComplianceEvaluator {
         else { problems.append("no append-only trigger on \(unguarded.joined(separator: ", "))") }
         if chain.ok { facts.append("hash chain verified (\(chain.batches) batches, \(chain.events) events)") }
         else { problems.append("hash chain broken: \(chain.problem ?? "?")") }
-        for suffix in ["", "-wal", "-head"] {
-            let path = store.path + suffix
-            var st = stat()
-            guard stat(path, &st) == 0 else { continue }
-            let mode = st.st_mode & 0o7777
-            if mode & 0o006 != 0 {
-                problems.append("\(path) is mode \(String(mode, radix: 8)): readable or writable by everyone")
-            }
-        }
-        if !problems.contains(where: { $0.contains("mode") }) { facts.append("store files not accessible to other users") }
+        let exposed = StoreFiles.exposed(store.path)
+        problems += exposed.map(\.line)
+        if exposed.isEmpty { facts.append("store files not accessible to other users") }
         result.status = problems.isEmpty ? .pass : .fail
         result.reason = (problems + (problems.isEmpty ? facts : [])).joined(separator: "; ")
     }

@@ -58,8 +58,15 @@ struct VerifyCommand: ParsableCommand {
         if let latest = report.checkpoints.latest {
             line += "; \(report.checkpoints.count) checkpoint(s), latest of batch \(latest.batch) signed \(latest.signedAt) by \(latest.keyFingerprint)"
         }
+        // Integrity is the chain's; who else can reach the files is said too
+        // (a store anyone may write cannot be trusted past this run).
+        let exposed = StoreFiles.exposed(storePath)
+        if let writable = exposed.first(where: \.writable) {
+            throw Failure.exit("verify FAILED: \(writable.line)", code: .failed)
+        }
         print(line)
         if let note = report.note { print("note: \(note)") }
+        for file in exposed { print("warning: \(file.line) (chmod o-rwx)") }
     }
 
     private func verifyExport(_ path: String, requiredKey: Data?) throws {
