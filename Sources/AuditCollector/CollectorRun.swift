@@ -14,6 +14,7 @@ struct CollectorRun {
     let store: EventStore
     let ingest: Ingest
     let source: String
+    let storeWatch: StoreWatch
 
     /// How a source's records relate to the kernel's numbering.
     enum Serials {
@@ -35,10 +36,20 @@ struct CollectorRun {
         self.store = try store ?? Self.openStore(config)
         let store = self.store
         self.source = source
+        storeWatch = StoreWatch(path: store.path)
         let previous = try Ledger.lastRun(store, source: source)
         let floor = serials == .thisBoot ? try Ledger.lastSerial(store, node: "", sinceMs: HostFacts.bootTimeMs) : nil
-        ingest = try Ingest(writer: EventWriter(store: store), source: source,
-                            options: config.liveOptions(dropsEndOfEvent: dropsEndOfEvent, gapFloor: floor))
+        var options = config.liveOptions(dropsEndOfEvent: dropsEndOfEvent, gapFloor: floor)
+        let path = store.path
+        options.fullDisk = WriterThread.FullDisk { change in
+            switch change {
+            case .waiting:
+                logger.error("disk full writing \(path): waiting for space, retrying every second (the source waits; the kernel's backlog takes the records, and what it drops is counted)")
+            case .resumed(let ms):
+                logger.notice("space again in \(path) after \(ms / 1000) s: collecting on (a store_full row in the ledger)")
+            }
+        }
+        ingest = try Ingest(writer: EventWriter(store: store), source: source, options: options)
         if let previous, !previous.ended {
             let pid = previous.start?.pid ?? 0
             ingest.record(CoverageRow(kind: .uncleanStop, source: source,
@@ -55,6 +66,12 @@ struct CollectorRun {
 
     static func openStore(_ config: CollectorConfiguration) throws -> EventStore {
         try EventStore(path: config.storePath, access: .write, cacheKiB: CollectorConfiguration.cacheKiB)
+    }
+
+    /// The error a run ends with when its store left its path (`reason` is
+    /// StoreWatch's): the stop row is in the moved file, and auditqd exits.
+    static func storeGone(_ reason: String) -> CollectorError {
+        CollectorError("\(reason): stopped; the stop row and everything committed are in the file SQLite had open")
     }
 
     /// Commits everything with the stop row made from the final counts.

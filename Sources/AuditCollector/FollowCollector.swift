@@ -120,6 +120,7 @@ public final class FollowCollector {
         }
 
         var reason = "stopped"
+        var storeGone: String?
         var more = true  // read at once at start
         running: while true {
             // Sleep until the log changes, a signal, or a timer: the batch
@@ -130,6 +131,7 @@ public final class FollowCollector {
             if let deadline = ingest.nextDeadline { deadlines.append(deadline) }
             if cursorDirty { deadlines.append((recordedAtMs ?? now) + Self.cursorIntervalMs) }
             if watch == nil { deadlines.append(now + Self.pollIntervalMs) }
+            deadlines.append(now + 10_000)  // the store's path is checked while idle too
             let timeout = deadlines.min().map { Int32(clamping: max(0, $0 - now)) } ?? -1
             var fds = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
             if let watch { fds.append(pollfd(fd: watch.fd, events: Int16(POLLIN), revents: 0)) }
@@ -154,6 +156,11 @@ public final class FollowCollector {
             try ingest.tick(agingEvents: aging)
             if aging && ingest.settledOffset() != settledBefore { cursorDirty = true }  // events auparse let go of
             recordCursor(force: false)
+            if let gone = run.storeWatch.gone() {
+                logger.error("\(gone): stopping")
+                (reason, storeGone) = (gone, gone)
+                break running
+            }
         }
 
         // Stop: the cursor stands before what auparse still holds; nothing is stored in part.
@@ -161,6 +168,7 @@ public final class FollowCollector {
         let stop = try run.finish(reason: reason, flushParser: false)
         let at = recorded.map { " (cursor: \($0.file) byte \($0.offset))" } ?? ""
         logger.info("\(reason): \(stop.events) events read (\(ingest.stored) new in the store), \(skipped) line(s) passed over\(at)")
+        if let storeGone { throw CollectorRun.storeGone(storeGone) }
         return stop
     }
 }

@@ -77,6 +77,7 @@ public final class KernelCollector {
 
             var loop = ReceiveLoop(socket: socket, control: control, ingest: ingest, lost: found.lost, logger: logger)
             var reason = "stopped"
+            var storeGone: String?
             running: while true {
                 try loop.wait(signals: signals, also: sensor?.inbox.fd)
                 for signal in signals.take() {
@@ -92,6 +93,11 @@ public final class KernelCollector {
                 try sensor?.drain(into: ingest)
                 try ingest.tick()
                 if try loop.pollLostIfDue() { sensor?.checkDrops(into: ingest, logger: logger) }
+                if let gone = run.storeWatch.gone() {
+                    logger.error("\(gone): stopping")
+                    (reason, storeGone) = (gone, gone)
+                    break running
+                }
             }
 
             // Stop: rule removal and the flag change come back as CONFIG_CHANGE
@@ -106,6 +112,7 @@ public final class KernelCollector {
                 do { try control.unregisterDaemon() } catch { logger.warning("unregistering as the audit daemon: \(error)") }
             }
             logger.info("\(reason): \(stop.events) events (\(ingest.stored) new in the store), lost \(stop.kernelLost) in the kernel, \(stop.socketOverruns) socket overruns, \(stop.missingSerials) missing serials")
+            if let storeGone { throw CollectorRun.storeGone(storeGone) }
             return stop
         } catch {
             // A failed run leaves the kernel as a clean stop would: its rules

@@ -87,6 +87,7 @@ public final class PluginCollector {
         }
 
         var reason = "end of input (auditd closed the pipe)"
+        var storeGone: String?
         var state = ReadResult.more
         running: while true {
             let now = Clock.monotonicMs()
@@ -94,6 +95,7 @@ public final class PluginCollector {
             if state == .more { timeout = 0 } else if let deadline = ingest.nextDeadline {
                 timeout = Int32(clamping: max(0, deadline - now))
             }
+            if timeout < 0 { timeout = 10_000 }  // the store's path is checked while idle too
             var fds = [pollfd(fd: input, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
             if poll(&fds, 2, timeout) < 0 && errno != EINTR { throw FollowFileError("poll", "standard input", errno: errno) }
@@ -111,8 +113,13 @@ public final class PluginCollector {
                 if state == .end { break running }
             }
             try ingest.tick(agingEvents: state != .more && Clock.monotonicMs() - lastInputMs >= Self.quietBeforeAgingMs)
+            if let gone = run.storeWatch.gone() {
+                logger.error("\(gone): stopping")
+                (reason, storeGone) = (gone, gone)
+                break running
+            }
         }
-        if state != .end {
+        if state != .end && storeGone == nil {
             // Stopped by a signal: what auditd already wrote to the pipe is still taken,
             // until the pipe closes or stays empty for 50 ms (2 s at most).
             let began = Clock.monotonicMs()
@@ -128,6 +135,7 @@ public final class PluginCollector {
         try assembler.finishInput(at: offset, emit: emit, skip: skip)
         let stop = try run.finish(reason: reason)
         logger.info("\(reason): \(stop.events) events (\(ingest.stored) new in the store), \(skipped) line(s) passed over, \(stop.missingSerials) missing serials")
+        if let storeGone { throw CollectorRun.storeGone(storeGone) }
         return stop
     }
 }

@@ -12,7 +12,7 @@ public struct CollectionStatus: Sendable {
     public struct Gap: Sendable, Equatable {
         public enum Kind: String, Sendable {
             case serials, kernelLost = "kernel_lost", overrun, notCollecting = "not_collecting", sensorDrop = "sensor_drop"
-            case unreadLog = "unread_log", skippedLine = "skipped_line"
+            case unreadLog = "unread_log", skippedLine = "skipped_line", storeFull = "store_full"
         }
         public var kind: Kind
         public var fromMs: Int64?
@@ -56,7 +56,7 @@ public struct CollectionStatus: Sendable {
             status.runs = history.runs
             status.rules = history.ruleLoads.last
             status.sensor = history.sensor
-            let kinds: [Ledger.Kind] = [.kernelLost, .socketOverrun, .serialGap, .import, .followGap, .skippedLine, .sensorDrop]
+            let kinds: [Ledger.Kind] = [.kernelLost, .socketOverrun, .serialGap, .import, .followGap, .skippedLine, .sensorDrop, .storeFull]
             for row in try Ledger.rows(db, kinds: kinds) {
                 switch row.kind {
                 case .kernelLost:
@@ -81,6 +81,8 @@ public struct CollectionStatus: Sendable {
                                            count: row.count, detail: row.detail))
                 case .followGap:
                     status.gaps.append(Gap(kind: .unreadLog, fromMs: row.firstTimeMs, toMs: row.firstTimeMs, detail: row.detail))
+                case .storeFull:
+                    status.gaps.append(Gap(kind: .storeFull, fromMs: row.firstTimeMs, toMs: row.lastTimeMs, detail: row.detail))
                 case .skippedLine:
                     status.gaps.append(Gap(kind: .skippedLine, fromMs: row.firstTimeMs, toMs: row.firstTimeMs,
                                            count: row.count, detail: row.detail))
@@ -97,7 +99,16 @@ public struct CollectionStatus: Sendable {
                                            detail: crashed ? "collector pid \(a.start?.pid ?? 0) was killed or crashed" : nil))
                 }
             }
-            status.gaps.sort { ($0.toMs ?? 0) < ($1.toMs ?? 0) }
+            // A last run with no stop row whose collector is gone (killed,
+            // crashed, stopped by a full disk before it could write one) has
+            // collected nothing since its last commit.
+            if let last = status.runs.last, last.end == .open, !last.source.hasPrefix("follow:") {
+                let committed = try Int64.fetchOne(db, sql: "SELECT max(committed_ms) FROM batch WHERE source = ?",
+                                                   arguments: [last.source])
+                status.gaps.append(Gap(kind: .notCollecting, fromMs: committed ?? last.startedMs, toMs: nil,
+                                       detail: "collector pid \(last.start?.pid ?? 0) is not running and wrote no stop row (killed, crashed or out of disk space)"))
+            }
+            status.gaps.sort { ($0.toMs ?? .max) < ($1.toMs ?? .max) }
             status.events = try Int.fetchOne(db, sql: "SELECT count(*) FROM event") ?? 0
             status.firstEventMs = try Int64.fetchOne(db, sql: "SELECT min(time_ms) FROM event")
             status.lastEventMs = try Int64.fetchOne(db, sql: "SELECT max(time_ms) FROM event")

@@ -28,6 +28,9 @@ public final class Ingest {
         public var gapFloor: Int64?
         /// More serial-gap rows than this in one run are summed up in one row.
         public var maxGapRows = 10_000
+        /// A collector waits for space when the disk is full instead of
+        /// failing (WriterThread.FullDisk); an import fails at once.
+        public var fullDisk: WriterThread.FullDisk?
 
         public init() {}
 
@@ -66,7 +69,7 @@ public final class Ingest {
 
     /// A pipeline with a writer thread of its own, finished by `finish`.
     public convenience init(writer: EventWriter, source: String, options: Options = Options()) throws {
-        try self.init(thread: WriterThread(writer: writer), source: source, options: options, ownsWriter: true)
+        try self.init(thread: WriterThread(writer: writer, fullDisk: options.fullDisk), source: source, options: options, ownsWriter: true)
     }
 
     /// A pipeline that shares `thread` with others (one import of several

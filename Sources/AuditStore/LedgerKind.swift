@@ -35,6 +35,10 @@ extension Ledger {
         case skippedLine = "skipped_line"
         /// A signed chain head (`auditq checkpoint`); detail: `Checkpoint.Detail`.
         case checkpoint
+        /// The store's disk was full from first to last time: the collector
+        /// waited without reading its source, then went on. What the kernel
+        /// dropped meanwhile is in `kernel_lost` rows and serial gaps.
+        case storeFull = "store_full"
     }
 }
 

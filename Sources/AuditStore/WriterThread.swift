@@ -17,7 +17,22 @@ public final class WriterThread: @unchecked Sendable {
         }
     }
 
+    /// What a collector does when the disk is full: instead of failing, it
+    /// retries the batch every `retryMs` (its source waits meanwhile, and
+    /// the kernel's backlog takes the records), tells `report` when it
+    /// starts and stops waiting, and commits a `store_full` ledger row with
+    /// the batch that finally goes in. A writer being finished does not wait.
+    public struct FullDisk: Sendable {
+        public enum Change: Sendable { case waiting, resumed(afterMs: Int64) }
+        public var retryMs: UInt32
+        public var report: @Sendable (Change) -> Void
+        public init(retryMs: UInt32 = 1000, report: @escaping @Sendable (Change) -> Void) {
+            self.retryMs = retryMs; self.report = report
+        }
+    }
+
     private let writer: EventWriter
+    private let fullDisk: FullDisk?
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var closed = false
@@ -30,8 +45,9 @@ public final class WriterThread: @unchecked Sendable {
     /// Jobs merged into one commit hold at most this many events.
     private let mergeLimit: Int
 
-    public init(writer: EventWriter, capacity: Int = 2, mergeLimit: Int = 16_384) {
+    public init(writer: EventWriter, capacity: Int = 2, mergeLimit: Int = 16_384, fullDisk: FullDisk? = nil) {
         self.mergeLimit = mergeLimit
+        self.fullDisk = fullDisk
         self.writer = writer
         self.capacity = capacity
         let thread = Thread { [self] in run() }
@@ -78,7 +94,7 @@ public final class WriterThread: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
             do {
-                let result = try writer.commit(events: job.events, coverage: job.coverage, source: job.source)
+                let result = try commitWaitingForSpace(job)
                 condition.lock()
                 inserted += result.inserted
                 duplicates += result.duplicates
@@ -90,6 +106,33 @@ public final class WriterThread: @unchecked Sendable {
                 queue.removeAll()
                 condition.broadcast()
                 condition.unlock()
+            }
+        }
+    }
+
+    /// Commits `job`; on a full disk with `fullDisk` set, retries until it
+    /// goes in or the writer is being finished.
+    private func commitWaitingForSpace(_ job: Job) throws -> EventWriter.BatchResult {
+        var since: Int64?
+        var coverage = job.coverage
+        while true {
+            do {
+                let result = try writer.commit(events: job.events, coverage: coverage, source: job.source)
+                if let since { fullDisk?.report(.resumed(afterMs: Clock.wallMs() - since)) }
+                return result
+            } catch StoreError.diskFull(let path) {
+                condition.lock()
+                let finishing = closed
+                condition.unlock()
+                guard let fullDisk, !finishing else { throw StoreError.diskFull(path: path) }
+                if since == nil {
+                    since = Clock.wallMs()
+                    fullDisk.report(.waiting)
+                }
+                usleep(fullDisk.retryMs * 1000)
+                let now = Clock.wallMs()
+                coverage = job.coverage + [CoverageRow(kind: .storeFull, source: job.source, firstTimeMs: since, lastTimeMs: now,
+                                                       detail: "the disk of \(path) was full for \((now - since!) / 1000) s: nothing was committed meanwhile")]
             }
         }
     }

@@ -336,6 +336,35 @@ final class FollowTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("/nonexistent-dir"), missing.stderr)
     }
 
+    /// The store's folder renamed under a running follower: it stops within
+    /// seconds with one line and exit 69, and the moved store holds every
+    /// batch it committed and its stop row.
+    func testStoreMovedUnderTheCollectorStopsIt() throws {
+        let dir = TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("audit.log").path
+        let folder = dir.appendingPathComponent("store"), moved = dir.appendingPathComponent("moved")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let store = folder.appendingPathComponent("s.db").path
+        let data = sample
+        let half = boundaryInsideEvent(data, near: data.count / 2)
+        try append(data[0..<half], to: log)
+        let daemon = try AuditqdProcess(["--follow", log, "--store", store])
+        XCTAssertTrue(daemon.waitFor("following \(log)"), daemon.stderr)
+        waitForEvents(store, atLeast: 100)
+        try FileManager.default.moveItem(at: folder, to: moved)
+        try append(data[half...], to: log)
+        XCTAssertTrue(TestSupport.wait { !daemon.process.isRunning }, "it stops")
+        XCTAssertEqual(daemon.stop(), 69, daemon.stderr)
+        XCTAssertTrue(daemon.stderr.contains("auditqd: the store \(store) was removed or renamed under auditqd"), daemon.stderr)
+
+        let movedStore = moved.appendingPathComponent("s.db").path
+        XCTAssertEqual(try TestSupport.auditq(["verify", "--store", movedStore]).status, 0)
+        let status = try TestSupport.auditq(["status", "--store", movedStore]).out
+        XCTAssertTrue(status.contains("collector  stopped at") && status.contains("was removed or renamed"), status)
+        XCTAssertGreaterThanOrEqual(eventCount(movedStore), 100)
+    }
+
     /// auditqd started directly (as nobody through setpriv, which execs it:
     /// the pid is auditqd's), stderr to a file.
     final class AsUser {

@@ -118,7 +118,10 @@ enum StatusText {
             return "BPF ring buffer full at \(time(gap.fromMs)): \(gap.count ?? 0) sensor event(s) dropped"
         case .notCollecting:
             let why = gap.detail.map { " (\($0))" } ?? ""
+            guard gap.toMs != nil else { return "not collecting since \(time(gap.fromMs))\(why)" }
             return "not collecting from \(time(gap.fromMs)) to \(time(gap.toMs))\(why)"
+        case .storeFull:
+            return "store's disk full from \(time(gap.fromMs)) to \(time(gap.toMs)): the collector waited (\(gap.detail ?? ""))"
         }
     }
 }
