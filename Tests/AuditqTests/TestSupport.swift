@@ -76,17 +76,20 @@ enum TestSupport {
         var status: Int32
         var stdout: Data
         var stderr: String
+        /// Ended by a signal (`status` is its number): a crash, for auditq.
+        var signaled = false
         var out: String { String(decoding: stdout, as: UTF8.self) }
     }
 
     /// Runs a program to completion; stdin from `input` (or /dev/null).
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], input: Data? = nil,
-                    environment: [String: String]? = nil) throws -> Result {
+                    environment: [String: String]? = nil, in directory: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -106,7 +109,8 @@ enum TestSupport {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: errBox.data, as: UTF8.self))
+        return Result(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: errBox.data, as: UTF8.self),
+                      signaled: process.terminationReason == .uncaughtSignal)
     }
 
     /// `auditq ARGS…`

@@ -49,7 +49,10 @@ struct ComplianceCommand: ParsableCommand {
             report = try ComplianceEvaluator(store: store, policy: loaded, startMs: filter.startMs, endMs: filter.endMs,
                                              storeArgument: storeOptions.store).evaluate()
         } catch let e as Policy.LoadError {
-            throw Failure.exit(e.description, code: .noInput)
+            switch e {
+            case .unknown: throw Failure.exit(e.description, code: .noInput)
+            case .malformed: throw Failure.exit(e.description, code: .dataError)
+            }
         } catch {
             throw Failure.exit(error)
         }
