@@ -108,9 +108,13 @@ public final class AuditSocket {
 
     /// Record types (linux/audit.h): 1100 and up, and LOGIN (1006), which
     /// kept its number from the command range.
+    /// Records, not replies: 1100 and up, and the two older record types
+    /// below (AUDIT_USER 1005, from `auditctl -m`, and AUDIT_LOGIN 1006).
     static func isRecord(_ type: Int32) -> Bool {
-        type >= 1100 || type == AUDIT_LOGIN
+        type >= 1100 || type == AUDIT_LOGIN || type == Self.legacyUser
     }
+
+    static let legacyUser: Int32 = 1005
 
     /// Waits for records or for another descriptor (signals) to become readable.
     public var descriptor: Int32 { fd }

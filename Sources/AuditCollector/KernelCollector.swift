@@ -76,6 +76,7 @@ public final class KernelCollector {
             logger.info("collecting in \(mode.rawValue) mode into \(config.storePath)\(mode == .primary ? " (registered as the audit daemon, pid \(getpid()))" : " (beside audit daemon pid \(found.pid))"); \(rules.summary)")
 
             var loop = ReceiveLoop(socket: socket, control: control, ingest: ingest, lost: found.lost, logger: logger)
+            if mode == .primary { loop.expectOwnConfigChanges() }  // the settings and rules just loaded
             var reason = "stopped"
             var storeGone: String?
             running: while true {
@@ -86,12 +87,17 @@ public final class KernelCollector {
                         reason = signal.stopReason
                         break running
                     case .reload:
-                        if mode == .primary { rules.reload(into: ingest) } else { logger.info("SIGHUP: passive mode loads no rules") }
+                        if mode == .primary {
+                            rules.reload(into: ingest)
+                            loop.expectOwnConfigChanges()
+                        } else {
+                            logger.info("SIGHUP: passive mode loads no rules")
+                        }
                     }
                 }
-                try loop.drain()
+                let mayAge = try loop.drain()
                 try sensor?.drain(into: ingest)
-                try ingest.tick()
+                try ingest.tick(agingEvents: mayAge)
                 if try loop.pollLostIfDue() { sensor?.checkDrops(into: ingest, logger: logger) }
                 if let gone = run.storeWatch.gone() {
                     logger.error("\(gone): stopping")

@@ -23,6 +23,12 @@ struct ReceiveLoop {
     private(set) var overruns: Int64 = 0
     /// Records read per drain before the timers get a turn.
     static let drainLimit = 2048
+    /// Drains in a row that stopped at the limit (records still waiting).
+    private var fullDrains = 0
+    /// Until when CONFIG_CHANGE records of this process's own requests are
+    /// expected (see `endsOwnConfigChange`), and its `auid=… ses=…`.
+    private var ownConfigUntilMs: Int64 = 0
+    private let ownSession: [UInt8]
 
     init(socket: AuditSocket, control: KernelAuditControl, ingest: Ingest, lost: UInt32, logger: Logger) {
         self.socket = socket
@@ -31,6 +37,20 @@ struct ReceiveLoop {
         self.lastLost = lost
         self.logger = logger
         lines.reserveCapacity(1 << 20)
+        func read(_ file: String) -> String {
+            ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        ownSession = Array(" auid=\(read("/proc/self/loginuid")) ses=\(read("/proc/self/sessionid")) ".utf8)
+    }
+
+    /// The audit daemon's own requests (rules loaded or removed, settings
+    /// changed) come back as CONFIG_CHANGE records with no SYSCALL and no
+    /// EOE record: the kernel does not audit the daemon's syscalls. auparse
+    /// would hold each until its 2 s timeout, and every later event behind
+    /// it. Call after sending such requests: for the next 2 s a CONFIG_CHANGE
+    /// carrying this process's auid and session is ended at once.
+    mutating func expectOwnConfigChanges() {
+        ownConfigUntilMs = Clock.monotonicMs() + 2000
     }
 
     /// Sleeps until records, a signal, or the next timer. With nothing
@@ -47,16 +67,25 @@ struct ReceiveLoop {
         if rc < 0 && errno != EINTR { throw AuditSocketError("poll", errno: errno) }
     }
 
-    mutating func drain() throws {
+    /// Reads up to `drainLimit` records into the ingest path. Returns true
+    /// when events may be aged: the socket is empty, or it has stayed full
+    /// for 8 drains in a row. Aging between two reads of a backlog would cut
+    /// an event whose records are seconds old (after a stall) in two.
+    @discardableResult
+    mutating func drain() throws -> Bool {
         var overrunsNow: Int64 = 0
+        var emptied = false
         reading: for _ in 0..<Self.drainLimit {
             switch try socket.receive() {
             case .record(let type, let body): append(type: type, body: body)
             case .control: continue
             case .overrun: overrunsNow += 1
-            case .empty: break reading
+            case .empty:
+                emptied = true
+                break reading
             }
         }
+        fullDrains = emptied ? 0 : fullDrains + 1
         if overrunsNow > 0 {
             overruns += overrunsNow
             logger.warning("audit socket overrun (ENOBUFS): the kernel dropped records for this socket")
@@ -69,6 +98,7 @@ struct ReceiveLoop {
             try lines.withUnsafeBytes { try ingest.consume($0) }
             lines.removeAll(keepingCapacity: true)
         }
+        return emptied || fullDrains % 8 == 0
     }
 
     /// At stop: reads until the socket has been quiet for 50 ms.
@@ -121,9 +151,28 @@ struct ReceiveLoop {
             prefixes[type] = prefix
             lines.append(contentsOf: prefix)
         }
+        let start = lines.count
         for byte in body.bindMemory(to: UInt8.self) {
             lines.append(byte == 0 || byte == 0x0A ? 0x20 : byte)
         }
         lines.append(0x0A)
+        if type == Self.configChange, ownConfigUntilMs > 0 { endOwnConfigChange(lineAt: start) }
+    }
+
+    static let configChange: Int32 = 1305
+
+    /// After a CONFIG_CHANGE line of this process's own request (see
+    /// `expectOwnConfigChanges`), an EOE line with its stamp ends the event
+    /// (EOE records are not stored).
+    private mutating func endOwnConfigChange(lineAt start: Int) {
+        guard Clock.monotonicMs() < ownConfigUntilMs else { ownConfigUntilMs = 0; return }
+        let line = lines[start...]
+        guard let close = line.firstIndex(of: UInt8(ascii: ")")),
+              line[start...].starts(with: "audit(".utf8),
+              line.firstRange(of: ownSession) != nil else { return }
+        let stamp = Array(lines[start...close])
+        lines.append(contentsOf: "type=EOE msg=".utf8)
+        lines.append(contentsOf: stamp)
+        lines.append(contentsOf: ": \n".utf8)
     }
 }
