@@ -63,6 +63,10 @@ final class CollectorTests: XCTestCase {
             XCTAssertEqual(run.status, 0, run.stderr)
             // The connect is the workload's last audited call.
             XCTAssertTrue(TestSupport.wait { TestSupport.storedCount(store, ["-k", key, "-sc", "connect"]) >= 1 }, "the connect is stored")
+            // A message sent with auditctl -m is an AUDIT_USER (1005) record.
+            XCTAssertEqual(try TestSupport.run(KernelAudit.auditctl!, ["-m", "auditq test \(key)"]).status, 0)
+            XCTAssertTrue(TestSupport.wait { (try? TestSupport.auditq(["search", "--store", store, "-m", "USER", "--raw"]).out.contains(key)) == true },
+                          "the USER record of auditctl -m is stored")
             XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
             XCTAssertTrue(daemon.stderr.contains("stopped by signal SIGTERM"), daemon.stderr)
 

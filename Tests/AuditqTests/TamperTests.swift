@@ -205,6 +205,32 @@ final class TamperTests: XCTestCase {
         XCTAssertEqual(try TestSupport.auditq(["verify", "--store", copy]).status, 1, "and verify still fails")
     }
 
+    /// A store file cut short (a copy that stopped, a disk that lost its
+    /// tail): every command names the file and the problem in one line and
+    /// writes nothing; a deleted head file is named by verify.
+    func testTruncatedStoreAndMissingHeadFileAreNamed() throws {
+        let (dir, store) = try makeStore()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cut = dir.appendingPathComponent("cut.db").path
+        let data = try Data(contentsOf: URL(fileURLWithPath: store))
+        XCTAssertGreaterThan(data.count, 40_000)
+        try data.prefix(data.count / 3).write(to: URL(fileURLWithPath: cut))
+        let before = try Data(contentsOf: URL(fileURLWithPath: cut))
+        for command in [["verify"], ["status"], ["search", "-k", "x"], ["summary"],
+                        ["import", dir.appendingPathComponent("audit.log").path]] {
+            let r = try TestSupport.auditq(command + ["--store", cut])
+            XCTAssertNotEqual(r.status, 0, "\(command)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "\(command): \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("auditq: \(cut): ") && r.stderr.contains("malformed"), "\(command): \(r.stderr)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: cut)), before, "nothing was written")
+
+        try FileManager.default.removeItem(atPath: StorePath.headFile(for: store))
+        let verify = try TestSupport.auditq(["verify", "--store", store])
+        XCTAssertEqual(verify.status, 0)
+        XCTAssertTrue(verify.out.contains("note: no head file beside the store"), verify.out)
+    }
+
     // MARK: (h) the append-only triggers
 
     func testAppendOnlyTriggersRefuseUpdateAndDelete() throws {
