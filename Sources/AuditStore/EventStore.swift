@@ -81,9 +81,10 @@ public final class EventStore {
         if access == .write, let headProblem { throw StoreError.behindHead(path: path, problem: headProblem) }
     }
 
-    /// A file that exists must be an auditq store (or empty) before a pool
-    /// is opened on it: opening one switches the file to WAL, and a foreign
-    /// database must be left exactly as it was.
+    /// A file that exists must be an auditq store (or empty) of a schema this
+    /// auditq knows before a pool is opened on it: opening one switches the
+    /// file to WAL, and a foreign or newer database must be left exactly as
+    /// it was.
     private static func checkForeign(_ path: String) throws {
         guard try headerApplicationID(path) != nil else { return }
         var config = Configuration()
@@ -92,13 +93,19 @@ public final class EventStore {
             // Read through SQLite, not the file header: in WAL mode the
             // latest page 1 (with our application_id) may be in the -wal file.
             let queue = try DatabaseQueue(path: path, configuration: config)
-            let (appID, tables) = try queue.read { db in
+            let (appID, tables, applied) = try queue.read { db in
                 (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
-                 try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0)
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ?? 0,
+                 try db.tableExists("grdb_migrations") ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : [])
             }
             try queue.close()
             if appID != applicationID && tables > 0 {
                 throw StoreError.notAStore(path: path, reason: "a database with other tables and no auditq application_id")
+            }
+            // A newer auditq's store is refused before a writer opens it
+            // (opening one for writing may already touch the file).
+            if let unknown = Set(applied).subtracting(SchemaMigrations.all.map(\.name)).sorted().first {
+                throw StoreError.newerSchema(path: path, migration: unknown)
             }
         } catch let error as DatabaseError {
             throw translate(error, path: path)

@@ -1,5 +1,6 @@
 @testable import AuditStore
 import Foundation
+import GRDB
 import XCTest
 
 /// The binaries carry schema/*.sql (tools/embed-schema); the two must agree.
@@ -19,5 +20,25 @@ final class SchemaTests: XCTestCase {
     func testMigrationsAreNumberedInOrder() {
         let numbers = SchemaMigrations.all.compactMap { Int($0.name.prefix(4)) }
         XCTAssertEqual(numbers, Array(1...numbers.count))
+    }
+
+    /// A store a newer auditq migrated further: every command says so in one
+    /// line (exit 65) and none writes to it.
+    func testStoreFromANewerAuditqIsRefused() throws {
+        let dir = TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = dir.appendingPathComponent("s.db").path
+        let sample = TestSupport.repository.appendingPathComponent("tools/sample/audit.log").path
+        XCTAssertEqual(try TestSupport.auditq(["import", "-q", "--store", store, sample]).status, 0)
+        let queue = try DatabaseQueue(path: store)
+        try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('0099_future.sql')") }
+        try queue.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: store))
+        for command in [["verify"], ["status"], ["search", "-k", "x"], ["report", "file"], ["import", sample]] {
+            let r = try TestSupport.auditq(command + ["--store", store])
+            XCTAssertEqual(r.status, 65, "\(command): \(r.stderr)")
+            XCTAssertEqual(r.stderr, "auditq: \(store) was written by a newer auditq (unknown migration 0099_future.sql)\n", "\(command)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: store)), before)
     }
 }
