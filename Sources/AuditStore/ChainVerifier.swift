@@ -106,7 +106,12 @@ public enum ChainVerifier {
         case .failure:
             report.note = "head file is unreadable"
         case .success(let head):
-            guard let problem = try ChainHead.problem(db, store: path) else { return }
+            guard let problem = try ChainHead.problem(db, store: path) else {
+                if head.batch < Int64(report.batches) {
+                    report.note = "head file \(StorePath.headFile(for: path)) records batch \(head.batch) of \(report.batches): it was not updated after the last \(Int64(report.batches) - head.batch) commit(s) (a crash between a commit and the update, or an older copy); batches cut off after batch \(head.batch) could not be detected"
+                }
+                return
+            }
             report.problem = problem
             report.firstBadBatch = head.batch > report.batches ? Int64(report.batches + 1) : head.batch
         }

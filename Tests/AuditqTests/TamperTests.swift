@@ -225,7 +225,20 @@ final class TamperTests: XCTestCase {
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: cut)), before, "nothing was written")
 
-        try FileManager.default.removeItem(atPath: StorePath.headFile(for: store))
+        // A head file older than the chain (put back from a copy) is named too.
+        let head = StorePath.headFile(for: store)
+        try FileManager.default.copyItem(atPath: head, toPath: head + ".old")
+        let more = dir.appendingPathComponent("more.log").path
+        try "type=SYSCALL msg=audit(1764000001.100:51): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=1 a2=0 a3=0 items=0 ppid=1 pid=100 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"more\"\n"
+            .write(toFile: more, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try TestSupport.auditq(["import", "-q", "--store", store, more]).status, 0)
+        try FileManager.default.removeItem(atPath: head)
+        try FileManager.default.moveItem(atPath: head + ".old", toPath: head)
+        let stale = try TestSupport.auditq(["verify", "--store", store])
+        XCTAssertEqual(stale.status, 0, stale.stderr)
+        XCTAssertTrue(stale.out.contains("note: head file \(head) records batch"), stale.out)
+
+        try FileManager.default.removeItem(atPath: head)
         let verify = try TestSupport.auditq(["verify", "--store", store])
         XCTAssertEqual(verify.status, 0)
         XCTAssertTrue(verify.out.contains("note: no head file beside the store"), verify.out)
