@@ -106,8 +106,6 @@ public final class AuditSocket {
         return .record(type: type, body: UnsafeRawBufferPointer(start: body, count: length))
     }
 
-    /// Record types (linux/audit.h): 1100 and up, and LOGIN (1006), which
-    /// kept its number from the command range.
     /// Records, not replies: 1100 and up, and the two older record types
     /// below (AUDIT_USER 1005, from `auditctl -m`, and AUDIT_LOGIN 1006).
     static func isRecord(_ type: Int32) -> Bool {

@@ -26,7 +26,7 @@ struct ReceiveLoop {
     /// Drains in a row that stopped at the limit (records still waiting).
     private var fullDrains = 0
     /// Until when CONFIG_CHANGE records of this process's own requests are
-    /// expected (see `endsOwnConfigChange`), and its `auid=… ses=…`.
+    /// expected (see `expectOwnConfigChanges`), and its `auid=… ses=…`.
     private var ownConfigUntilMs: Int64 = 0
     private let ownSession: [UInt8]
 
@@ -168,7 +168,7 @@ struct ReceiveLoop {
         guard Clock.monotonicMs() < ownConfigUntilMs else { ownConfigUntilMs = 0; return }
         let line = lines[start...]
         guard let close = line.firstIndex(of: UInt8(ascii: ")")),
-              line[start...].starts(with: "audit(".utf8),
+              line.starts(with: "audit(".utf8),
               line.firstRange(of: ownSession) != nil else { return }
         let stamp = Array(lines[start...close])
         lines.append(contentsOf: "type=EOE msg=".utf8)

@@ -104,9 +104,7 @@ public final class EventStore {
             }
             // A newer auditq's store is refused before a writer opens it
             // (opening one for writing may already touch the file).
-            if let unknown = Set(applied).subtracting(SchemaMigrations.all.map(\.name)).sorted().first {
-                throw StoreError.newerSchema(path: path, migration: unknown)
-            }
+            if let unknown = unknownMigration(applied) { throw StoreError.newerSchema(path: path, migration: unknown) }
         } catch let error as DatabaseError {
             throw translate(error, path: path)
         }
@@ -133,6 +131,11 @@ public final class EventStore {
         return appID
     }
 
+    /// The first applied migration this auditq does not carry: a newer auditq's store.
+    private static func unknownMigration<S: Sequence<String>>(_ applied: S) -> String? {
+        Set(applied).subtracting(SchemaMigrations.all.map(\.name)).sorted().first
+    }
+
     private static func migrate(_ pool: DatabasePool, path: String, access: Access) throws {
         var migrator = DatabaseMigrator()
         for migration in SchemaMigrations.all {
@@ -147,10 +150,7 @@ public final class EventStore {
         if state.appID != applicationID && state.tables > 0 {
             throw StoreError.notAStore(path: path, reason: "a database with other tables and no auditq application_id")
         }
-        let known = Set(SchemaMigrations.all.map(\.name))
-        if let unknown = state.applied.subtracting(known).sorted().first {
-            throw StoreError.newerSchema(path: path, migration: unknown)
-        }
+        if let unknown = unknownMigration(state.applied) { throw StoreError.newerSchema(path: path, migration: unknown) }
         if access == .read {
             if state.appID != applicationID { throw StoreError.notAStore(path: path, reason: "empty database") }
             return
