@@ -32,16 +32,18 @@ let package = Package(
 
         // Audit records: reading logs, grouping with libauparse, normalising events.
         .target(name: "AuditRecords", dependencies: ["CAudit", "CZlib"]),
+        // Containers: runtimes' cgroup layouts, and the metadata they leave on disk.
+        .target(name: "AuditContainers"),
         // The append-only store: schema, the one writer, the hash chain, readers.
         .target(name: "AuditStore", dependencies: [
-            "AuditRecords", "CSQLiteConfig", "CZstd",
+            "AuditContainers", "AuditRecords", "CSQLiteConfig", "CZstd",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Queries over the store: filters, time specs, output formats, summaries.
         .target(name: "AuditQuery", dependencies: [
-            "AuditStore", "AuditRecords",
+            "AuditContainers", "AuditStore", "AuditRecords",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
@@ -59,8 +61,9 @@ let package = Package(
         ]),
         // Live collection: the kernel audit socket, auditd's plugin stream, followed logs.
         .target(name: "AuditCollector", dependencies: [
-            "AuditKernel", "AuditRecords", "AuditStore", "AuditRules", "AuditSensor", "CAudit", "CLinux",
+            "AuditContainers", "AuditKernel", "AuditRecords", "AuditStore", "AuditRules", "AuditSensor", "CAudit", "CLinux",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // What both executables share: the error-to-exit-status mapping, the
@@ -70,7 +73,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "auditq", dependencies: [
-            "AuditCLI", "AuditQuery", "AuditStore", "AuditRecords", "AuditRules", "AuditKernel",
+            "AuditCLI", "AuditContainers", "AuditQuery", "AuditStore", "AuditRecords", "AuditRules", "AuditKernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "auditqd", dependencies: [
@@ -79,7 +82,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AuditqTests", dependencies: [
-            "AuditRecords", "AuditStore", "AuditQuery", "AuditRules", "AuditKernel", "AuditCollector", "AuditSensor",
+            "AuditContainers", "AuditRecords", "AuditStore", "AuditQuery", "AuditRules", "AuditKernel", "AuditCollector", "AuditSensor",
             "BPFPrograms", "CBPFEvents",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -52,6 +52,11 @@ enum auditq_event_kind {
     AUDITQ_EV_PROC_FORK = 66,        /* tp_btf/sched_process_fork: only when the fork could not be
                                       * held for folding (see struct auditq_proc_event) */
     AUDITQ_EV_SYSCALL = 67,          /* tp_btf/sys_enter, filtered syscalls (not execve: PROC_EXEC has it) */
+
+    /* cgroup.bpf.c, loaded in both modes (source AUDITQ_SOURCE_TRACEPOINT):
+     * a cgroup of the default (v2) hierarchy made or removed. */
+    AUDITQ_EV_CGROUP_MKDIR = 68,     /* tp_btf/cgroup_mkdir */
+    AUDITQ_EV_CGROUP_RMDIR = 69,     /* tp_btf/cgroup_rmdir */
 };
 
 enum auditq_event_source {
@@ -245,6 +250,23 @@ struct auditq_syscall_event {
     char str2[AUDITQ_ARG_LEN];
 };
 
+/* AUDITQ_EV_CGROUP_MKDIR, AUDITQ_EV_CGROUP_RMDIR (cgroup.bpf.c). Only the
+ * default hierarchy's cgroups (cgroup v2; on a hybrid host the one at
+ * /sys/fs/cgroup/unified), whose ids are what bpf_get_current_cgroup_id()
+ * stamps on every event. `id` is the cgroup's kernfs id, which is also the
+ * inode number of its directory; `path` is relative to the hierarchy's root
+ * ("/docker/<id>"). The header's cgroup_id is the cgroup of the task that
+ * made or removed it. So a cgroup that lives a millisecond still has its
+ * path on record: a walk of the filesystem would miss it. */
+#define AUDITQ_CGROUP_PATH_LEN 512
+struct auditq_cgroup_event {
+    struct auditq_event_header h;
+    __u64 id;
+    __u32 level;               /* depth below the root (the root is 0) */
+    __u32 _pad;
+    char path[AUDITQ_CGROUP_PATH_LEN];
+};
+
 /* Watched paths for file_open (and the fallback's openat): an LPM trie
  * keyed by path bytes. An exact file is inserted with prefixlen =
  * 8 * (strlen(path) + 1) (the NUL must match too); a directory tree with
@@ -292,6 +314,9 @@ struct auditq_protect_value {
 #define AUDITQ_ASSERT_OFF(T, F, N) _Static_assert(__builtin_offsetof(T, F) == (N), #T "." #F " offset changed")
 
 AUDITQ_ASSERT_SIZE(struct auditq_event_header, 72);
+AUDITQ_ASSERT_SIZE(struct auditq_cgroup_event, 72 + 16 + AUDITQ_CGROUP_PATH_LEN);
+AUDITQ_ASSERT_OFF(struct auditq_cgroup_event, id, 72);
+AUDITQ_ASSERT_OFF(struct auditq_cgroup_event, path, 88);
 AUDITQ_ASSERT_OFF(struct auditq_event_header, size, 4);
 AUDITQ_ASSERT_OFF(struct auditq_event_header, boot_ns, 8);
 AUDITQ_ASSERT_OFF(struct auditq_event_header, cgroup_id, 16);

@@ -68,9 +68,10 @@ public final class KernelCollector {
             }
             var sensor: SensorKeeper?
             if config.sensor {
-                let keeper = try SensorKeeper(storePath: config.storePath, extraWatches: config.watchPaths,
+                var keeper = try SensorKeeper(store: store, storePath: config.storePath, extraWatches: config.watchPaths,
                                               protect: config.protect, logger: logger)
                 ingest.record(keeper.row)
+                keeper.start(into: ingest)
                 sensor = keeper
             }
             logger.info("collecting in \(mode.rawValue) mode into \(config.storePath)\(mode == .primary ? " (registered as the audit daemon, pid \(getpid()))" : " (beside audit daemon pid \(found.pid))"); \(rules.summary)")

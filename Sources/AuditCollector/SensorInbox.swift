@@ -35,6 +35,12 @@ final class SensorInbox: @unchecked Sendable {
         _ = write(fd, &one, 8)
     }
 
+    /// Wakes the loop with nothing queued (the container watch has rows).
+    func notify() {
+        var one: UInt64 = 1
+        _ = write(fd, &one, 8)
+    }
+
     func take() -> [AuditEvent] {
         var count: UInt64 = 0
         _ = read(fd, &count, 8)

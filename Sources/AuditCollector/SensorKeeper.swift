@@ -5,23 +5,35 @@ import Logging
 /// The BPF sensor inside a kernel collector: started after the audit
 /// socket, its events handed to the loop through the inbox, its mode and
 /// programs recorded once per run in the ledger, its ring-buffer drops
-/// turned into ledger rows, stopped (programs detached) at the end.
+/// turned into ledger rows, its cgroup facts into the ledger's cgroup and
+/// container rows (CgroupKeeper), stopped (programs detached) at the end.
 struct SensorKeeper {
     let sensor: Sensor
     let inbox: SensorInbox
+    private var cgroups: CgroupKeeper?
+    private let containers: ContainerWatch
     private var lastDrops: UInt64 = 0
     private(set) var drops: UInt64 = 0
 
-    init(storePath: String, extraWatches: [String], protect: Bool, logger: Logger) throws {
+    init(store: EventStore, storePath: String, extraWatches: [String], protect: Bool, logger: Logger) throws {
         var options = Sensor.Options()
         if protect { options.protectPaths = [storePath, storePath + "-wal"] }
         options.watchPaths = WatchPaths.defaults + [storePath, storePath + "-wal", StorePath.headFile(for: storePath)] + extraWatches
         sensor = Sensor(options: options, logger: logger)
         inbox = try SensorInbox()
         let inbox = self.inbox
-        sensor.start { inbox.put($0) }
+        let watch = ContainerWatch(bootID: HostFacts.bootID, states: RuntimeStateWatch(), wake: { [inbox] in inbox.notify() })
+        containers = watch
+        sensor.start { events in
+            // A new cgroup goes to the container watch from this thread, not
+            // through the collector's loop: its runtime's state may last
+            // only milliseconds.
+            watch.submit(events.compactMap(ContainerWatch.request(for:)))
+            inbox.put(events)
+        }
         if protect && sensor.mode != .lsm {
             sensor.stop()
+            watch.stop()
             throw CollectorError("--protect needs BPF-LSM programs, which cannot run here: \(sensor.reason)")
         }
         if protect { logger.info("sensor: --protect: the store and its WAL are guarded, and so is this process") }
@@ -31,19 +43,34 @@ struct SensorKeeper {
         case .tracepoint: logger.info("sensor: tracepoint fallback, \(sensor.programs.count) programs attached (BPF-LSM unavailable: \(sensor.reason))")
         case .auditOnly: logger.warning("sensor: audit only (\(sensor.reason))")
         }
+        if sensor.mode != .auditOnly {
+            if !sensor.cgroupsReported { logger.warning("sensor: cgroups made from now on are not reported (\(sensor.cgroupReason)); a walk finds the rest") }
+            cgroups = try CgroupKeeper(store: store, bootID: HostFacts.bootID, watch: watch, logger: logger)
+        }
+    }
+
+    /// After the sensor row: the cgroups there now.
+    mutating func start(into ingest: Ingest) {
+        cgroups?.start(into: ingest)
     }
 
     var row: CoverageRow {
         let state = Ledger.SensorState(mode: sensor.mode.rawValue, reason: sensor.reason, resumed: sensor.resumed,
                                        bootID: HostFacts.bootID,
                                        programs: sensor.programs.map { .init(name: $0.name, section: $0.section, id: $0.id) },
-                                       watchedPaths: sensor.watchCount)
+                                       watchedPaths: sensor.watchCount,
+                                       cgroups: sensor.cgroupsReported ? "reported" : sensor.cgroupReason)
         return CoverageRow(state, source: sensor.mode.rawValue, firstTimeMs: Clock.wallMs(), count: Int64(sensor.programs.count))
     }
 
-    /// Moves what the ring-buffer thread decoded into the batch.
-    func drain(into ingest: Ingest) throws {
-        let events = inbox.take()
+    /// Moves what the ring-buffer thread decoded into the batch, and the
+    /// containers named meanwhile into the ledger.
+    mutating func drain(into ingest: Ingest) throws {
+        var events = inbox.take()
+        if cgroups != nil {
+            events = cgroups?.take(events, into: ingest) ?? events
+            cgroups?.collect(into: ingest)
+        }
         if !events.isEmpty { try ingest.add(events) }
     }
 
@@ -66,6 +93,7 @@ struct SensorKeeper {
         inbox.close()
         sensor.stop(keepAttached: keepAttached)
         try drain(into: ingest)
+        if cgroups != nil { cgroups?.stop(into: ingest) } else { containers.stop() }
         let rest = sensor.flush()
         if !rest.isEmpty { try ingest.add(rest) }
         checkDrops(into: ingest, logger: logger)

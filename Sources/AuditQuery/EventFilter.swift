@@ -32,6 +32,9 @@ public struct EventFilter: Sendable {
     /// --hook: sensor kinds (any of them; empty = no restriction). A hook
     /// selects sensor events only.
     public var hooks: [SensorKinds.Kind] = []
+    /// --container, --pod, --image, --host-only: the events of some
+    /// containers, or of none (ContainerIndex.scope).
+    public var containers: ContainerScope?
 
     public init() {}
 
@@ -90,6 +93,10 @@ public struct EventFilter: Sendable {
             args += messageTypes.map { " \($0) " }
         }
         if let term = sourceTerm(&args) { terms.append(term) }
+        if let containers {
+            terms.append(containers.term)
+            args += containers.arguments.map { $0 as DatabaseValueConvertible? }
+        }
         let clause = terms.isEmpty ? "" : "WHERE " + terms.joined(separator: " AND ")
         return (clause, StatementArguments(args.map { $0?.databaseValue ?? .null }))
     }

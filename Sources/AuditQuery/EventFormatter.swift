@@ -1,3 +1,4 @@
+import AuditContainers
 import AuditRecords
 import AuditStore
 import Foundation
@@ -29,10 +30,13 @@ public final class EventFormatter {
     private var isoSecond = SecondText()
     private var ctimeSecond = SecondText()
     private var lines: [Range<Int>] = []
+    /// Names each event's container (text, JSON, CSV); empty: none known.
+    public var containers = ContainerIndex()
 
     public static let csvColumns = ["id", "node", "time", "serial", "types", "syscall", "success", "exit", "pid",
                                     "ppid", "uid", "euid", "gid", "auid", "ses", "tty", "comm", "exe", "key",
-                                    "path", "cwd", "argv"]
+                                    "path", "cwd", "argv", "container_id", "container_runtime", "container_name",
+                                    "container_image", "pod", "pod_namespace"]
 
     public init(format: OutputFormat, interpret: Bool, sink: OutputSink, reader: EventReader) {
         self.format = format
@@ -77,6 +81,14 @@ public final class EventFormatter {
         sink.ascii("----\ntime->")
         sink.write(ctimeSecond.text(e.timeMs / 1000) { Array(Self.ctime($0 * 1000).utf8) })
         sink.byte(0x0A)
+        if let c = container(e) {
+            // Not an ausearch line: only events tied to a container have it.
+            sink.ascii("container-> ")
+            sink.utf8("\(c.runtime.rawValue) \(c.id)")
+            let details = [c.name, c.image, c.pod.flatMap { p in p.name.map { "pod \((p.namespace.map { "\($0)/" } ?? ""))\($0)" } }].compactMap { $0 }
+            if !details.isEmpty { sink.utf8(" (" + details.joined(separator: ", ") + ")") }
+            sink.byte(0x0A)
+        }
         try reader.withRaw(e, db) { raw in
             Self.lineRanges(raw, into: &lines)
             for range in lines.reversed() {
@@ -176,6 +188,16 @@ public final class EventFormatter {
             o.byte(0x7D)
         }
         if let f = e.fieldsJSON { o.ascii(",\"fields\":"); o.utf8(f) }
+        if let c = container(e) {
+            o.ascii(",\"container\":{\"id\":"); o.jsonQuoted(c.id)
+            str(",\"runtime\":", c.runtime.rawValue)
+            str(",\"name\":", c.name)
+            str(",\"image\":", c.image)
+            str(",\"pod\":", c.pod?.name)
+            str(",\"pod_namespace\":", c.pod?.namespace)
+            str(",\"pod_uid\":", c.pod?.uid)
+            o.byte(0x7D)
+        }
         o.ascii(",\"records\":[")
         try reader.withRaw(e, db) { raw in
             Self.lineRanges(raw, into: &lines)
@@ -246,7 +268,14 @@ public final class EventFormatter {
             q((Self.plainStringArray(argv) ?? (try? JSONSerialization.jsonObject(with: Data(argv.utf8)) as? [String]))?
                 .joined(separator: " "))
         }
+        let c = container(e)
+        comma(); q(c?.id); comma(); q(c?.runtime.rawValue); comma(); q(c?.name); comma(); q(c?.image); comma()
+        q(c?.pod?.name); comma(); q(c?.pod?.namespace)
         o.byte(0x0A)
+    }
+
+    private func container(_ e: StoredEvent) -> Container? {
+        containers.container(of: e).map { containers.entries[$0].container }
     }
 
     enum CSVQuoting { case none, doubleQuotes, slowly }

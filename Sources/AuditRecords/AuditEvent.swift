@@ -36,6 +36,11 @@ public struct AuditEvent: Sendable, Equatable {
 
     public init() {}
 
+    /// The first value of a field in `fields`.
+    public func field(_ name: String) -> String? {
+        fields.first { $0.name == name }?.value
+    }
+
     /// The object the event is about: the first PATH item that is not a
     /// parent directory, else the first PATH item, else the path of a local
     /// (unix) socket, else an AVC/user-message path.

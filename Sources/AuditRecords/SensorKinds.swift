@@ -40,7 +40,15 @@ public enum SensorKinds {
         Kind(kind: 65, name: "TP_EXIT", hook: "sched_process_exit", source: tracepointSource),
         Kind(kind: 66, name: "TP_FORK", hook: "sched_process_fork", source: tracepointSource),
         Kind(kind: 67, name: "TP_SYSCALL", hook: "sys_enter", source: tracepointSource),
+        Kind(kind: 68, name: "TP_CGROUP_MKDIR", hook: "cgroup_mkdir", source: tracepointSource),
+        Kind(kind: 69, name: "TP_CGROUP_RMDIR", hook: "cgroup_rmdir", source: tracepointSource),
     ]
+
+    /// A cgroup made or removed (cgroup.bpf.c): a fact for the ledger's
+    /// cgroup rows, not an event to store.
+    public static func isCgroup(recordType: Int32) -> Bool {
+        recordType == typeBase + 68 || recordType == typeBase + 69
+    }
 
     private static let byKind: [UInt16: Kind] = Dictionary(uniqueKeysWithValues: all.map { ($0.kind, $0) })
     private static let byName: [String: Kind] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

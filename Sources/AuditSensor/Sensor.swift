@@ -35,6 +35,11 @@ public final class Sensor: @unchecked Sendable {
     public private(set) var reason = ""
     public private(set) var programs: [Program] = []
     public private(set) var watchCount = 0
+    /// The cgroup programs are attached: every cgroup made from now on has
+    /// its path reported. False: only what a walk of the cgroup filesystem
+    /// finds (`cgroupReason` says why).
+    public private(set) var cgroupsReported = false
+    public private(set) var cgroupReason = ""
 
     private let options: Options
     private let logger: Logger
@@ -66,16 +71,17 @@ public final class Sensor: @unchecked Sendable {
         let lsmWhy = Self.lsmUnavailable()
         let protect = !options.protectPaths.isEmpty
         let lsmFamilies = BPFPrograms.lsmFamilies + (protect ? [BPFPrograms.protectFamily] : [])
+        let optional = [BPFPrograms.cgroupFamily]
         for (candidate, families) in [(Mode.lsm, lsmFamilies), (.tracepoint, [BPFPrograms.fallbackFamily])] {
             if candidate == .lsm, let lsmWhy { reasons.append(lsmWhy); continue }
             let pins = SensorPins(mode: candidate.rawValue)
-            if takeOver(pins, families: families) {
+            if takeOver(pins, families: families + optional) {
                 mode = candidate
                 resumed = true
                 break
             }
             do {
-                try load(families: families, pins: pins)
+                try load(families: families, optional: optional, pins: pins)
                 mode = candidate
                 break
             } catch {
@@ -132,6 +138,8 @@ public final class Sensor: @unchecked Sendable {
         }
         links = pinned.links
         maps = pinned.maps
+        cgroupsReported = links.contains { names[$0.program]?.hasPrefix("tp_btf/cgroup_") == true }
+        if !cgroupsReported { cgroupReason = "the cgroup programs were not attached by the run whose programs were taken over" }
         ownedMaps = Array(pinned.maps.values)
         programs = links.map { Program(name: $0.program, section: names[$0.program] ?? "", id: $0.programID) }
         if let fd = maps["watch_paths"] { watchCount = (try? WatchPaths.fill(mapFD: fd, paths: options.watchPaths)) ?? 0 }
@@ -171,21 +179,22 @@ public final class Sensor: @unchecked Sendable {
     }
 
     /// Loads every object, pins the shared maps, then attaches and pins the
-    /// links (pinning is best effort: without it a crash detaches them).
-    private func load(families: [String], pins: SensorPins) throws {
+    /// links (pinning is best effort: without it a crash detaches them). An
+    /// `optional` family that fails to load or attach is left out, and
+    /// `cgroupReason` says why.
+    private func load(families: [String], optional: [String], pins: SensorPins) throws {
         var shared: [String: Int32] = [:]
         defer { maps = shared }
         var loaded: [BPFObject] = []
-        for family in families {
-            let object = try BPFObject(name: family, elf: BPFPrograms.object(named: family))
-            for map in SensorPins.sharedMaps {
-                if let fd = shared[map] { try? object.reuse(map: map, fd: fd) }
+        for family in families + optional {
+            let object: BPFObject
+            do {
+                object = try BPFObject(name: family, elf: BPFPrograms.object(named: family))
+                try prepare(object, shared: shared)
+            } catch where optional.contains(family) {
+                cgroupReason = "\(error)"
+                continue
             }
-            if shared["events"] == nil { try? object.setMaxEntries(map: "events", options.ringBufferBytes) }
-            try object.setReadOnlyGlobal("self_tgid", UInt32(getpid()))
-            if !options.protectPaths.isEmpty { try object.setReadOnlyGlobal("enforce", 1) }
-            if let nargs = Self.bpfHookArguments() { try object.setReadOnlyGlobal("bpf_hook_nargs", nargs) }
-            try object.load()
             for map in SensorPins.sharedMaps where shared[map] == nil {
                 if let fd = try? object.mapFD(map) { shared[map] = fd }
             }
@@ -201,7 +210,12 @@ public final class Sensor: @unchecked Sendable {
             logger.warning("sensor: maps not pinned (\(error)); a crash would detach the programs")
         }
         for object in loaded {
-            let attached = try object.attachAll()
+            let attached: [BPFLink]
+            do { attached = try object.attachAll() } catch where optional.contains(object.name) {
+                cgroupReason = "\(error)"
+                continue
+            }
+            if object.name == BPFPrograms.cgroupFamily { cgroupsReported = true }
             links += attached
             let sections = Dictionary(object.programs.map { ($0.name, $0.section) }, uniquingKeysWith: { a, _ in a })
             programs += attached.map { Program(name: $0.program, section: sections[$0.program] ?? "", id: $0.programID) }
@@ -214,7 +228,21 @@ public final class Sensor: @unchecked Sendable {
         if let fd = shared["watch_paths"] { watchCount = try WatchPaths.fill(mapFD: fd, paths: options.watchPaths) }
     }
 
+    /// Shares the maps already made, sizes the ring buffer, sets the
+    /// read-only settings, and loads the object.
+    private func prepare(_ object: BPFObject, shared: [String: Int32]) throws {
+        for map in SensorPins.sharedMaps {
+            if let fd = shared[map] { try? object.reuse(map: map, fd: fd) }
+        }
+        if shared["events"] == nil { try? object.setMaxEntries(map: "events", options.ringBufferBytes) }
+        try object.setReadOnlyGlobal("self_tgid", UInt32(getpid()))
+        if !options.protectPaths.isEmpty { try object.setReadOnlyGlobal("enforce", 1) }
+        if let nargs = Self.bpfHookArguments() { try object.setReadOnlyGlobal("bpf_hook_nargs", nargs) }
+        try object.load()
+    }
+
     private func unload() {
+        cgroupsReported = false
         links.removeAll()
         objects.removeAll()
         programs.removeAll()

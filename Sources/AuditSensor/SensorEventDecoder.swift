@@ -150,6 +150,13 @@ public struct SensorEventDecoder {
             add("child_pid", String(p.child_tgid))
             add("child_tid", String(p.child_pid))
             e.exit = Int64(p.child_tgid)
+        case Int(AUDITQ_EV_CGROUP_MKDIR.rawValue), Int(AUDITQ_EV_CGROUP_RMDIR.rawValue):
+            // Not stored as events: the collector turns them into the
+            // ledger's cgroup rows (CgroupKeeper).
+            guard let p = payload(auditq_cgroup_event.self) else { return }
+            add("id", String(p.id))
+            add("level", String(p.level))
+            add("path", Self.string(p.path))
         case Int(AUDITQ_EV_SYSCALL.rawValue):
             guard let p = payload(auditq_syscall_event.self) else { return }
             // The syscall stays in `fields`, not the syscall column: the

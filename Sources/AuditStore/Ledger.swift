@@ -59,6 +59,14 @@ public enum Ledger {
                                      arguments: StatementArguments(kinds.map(\.rawValue))).compactMap(row)
     }
 
+    /// Every row of `kinds` whose detail names this boot (`bootID`), oldest first.
+    public static func rows(_ db: Database, kinds: [Kind], bootID: String) throws -> [Row] {
+        let marks = Array(repeating: "?", count: kinds.count).joined(separator: ",")
+        return try GRDB.Row.fetchAll(db, sql: """
+            SELECT \(columns) FROM coverage WHERE kind IN (\(marks)) AND json_extract(detail, '$.bootID') = ? ORDER BY id
+            """, arguments: StatementArguments(kinds.map(\.rawValue) + [bootID])).compactMap(row)
+    }
+
     /// The last collector run of `source`, whether or not it ended.
     public static func lastRun(_ store: EventStore, source: String) throws -> Run? {
         try store.pool.read { db in

@@ -39,6 +39,12 @@ extension Ledger {
         /// waited without reading its source, then went on. What the kernel
         /// dropped meanwhile is in `kernel_lost` rows and serial gaps.
         case storeFull = "store_full"
+        /// A cgroup of the default hierarchy and its path, in one boot: found
+        /// by a walk, made, or removed; detail: `Ledger.Cgroup`.
+        case cgroup
+        /// A container whose cgroup the collector saw, and what its runtime
+        /// left on disk about it; detail: `Ledger.ContainerSeen`.
+        case container
     }
 }
 

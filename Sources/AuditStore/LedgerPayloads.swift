@@ -78,10 +78,14 @@ extension Ledger {
         public var bootID: String
         public var programs: [Program]
         public var watchedPaths: Int
+        /// "reported" when the cgroup programs run (every cgroup made has its
+        /// path on record), else why not; nil in rows written before them.
+        public var cgroups: String?
 
-        public init(mode: String, reason: String, resumed: Bool?, bootID: String, programs: [Program], watchedPaths: Int) {
+        public init(mode: String, reason: String, resumed: Bool?, bootID: String, programs: [Program], watchedPaths: Int,
+                    cgroups: String? = nil) {
             self.mode = mode; self.reason = reason; self.resumed = resumed; self.bootID = bootID
-            self.programs = programs; self.watchedPaths = watchedPaths
+            self.programs = programs; self.watchedPaths = watchedPaths; self.cgroups = cgroups
         }
     }
 

@@ -19,6 +19,11 @@ public enum BPFPrograms {
     /// and killing or tracing the collector. Loaded only when asked for.
     public static let protectFamily = "protect"
 
+    /// Cgroups made and removed (`tp_btf/cgroup_*`): loaded beside either
+    /// set, so container attribution has every cgroup's path. Optional: a
+    /// kernel that refuses it loses only that.
+    public static let cgroupFamily = "cgroup"
+
     /// The tracepoint fallback (`tp_btf/*` sections) for kernels where LSM
     /// programs cannot load.
     public static let fallbackFamily = "fallback"

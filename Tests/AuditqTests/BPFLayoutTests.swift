@@ -53,6 +53,10 @@ final class BPFLayoutTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<auditq_proc_event>.offset(of: \.exit_code), 80)
         XCTAssertEqual(MemoryLayout<auditq_proc_event>.offset(of: \.fork_ppid), 84)
         XCTAssertEqual(MemoryLayout<auditq_proc_event>.offset(of: \.fork_ns), 88)
+        XCTAssertEqual(MemoryLayout<auditq_cgroup_event>.size, 600)
+        XCTAssertEqual(MemoryLayout<auditq_cgroup_event>.offset(of: \.id), 72)
+        XCTAssertEqual(MemoryLayout<auditq_cgroup_event>.offset(of: \.level), 80)
+        XCTAssertEqual(MemoryLayout<auditq_cgroup_event>.offset(of: \.path), 88)
         XCTAssertEqual(MemoryLayout<auditq_proc_exec_event>.size, 480)
         XCTAssertEqual(MemoryLayout<auditq_proc_exec_event>.offset(of: \.path), 80)
         XCTAssertEqual(MemoryLayout<auditq_proc_exec_event>.offset(of: \.argv0), 336)
@@ -114,6 +118,8 @@ final class BPFLayoutTests: XCTestCase {
                      ("on_sched_exit", "tp_btf/sched_process_exit"),
                      ("on_sched_fork", "tp_btf/sched_process_fork"),
                      ("on_sys_enter", "tp_btf/sys_enter")],
+        // beside either set: cgroups made and removed (container attribution)
+        "cgroup": [("on_cgroup_mkdir", "tp_btf/cgroup_mkdir"), ("on_cgroup_rmdir", "tp_btf/cgroup_rmdir")],
         // --protect only: not one of lsmFamilies, loaded on request
         "protect": [("protect_file_open", "lsm/file_open"),
                     ("protect_path_truncate", "lsm/path_truncate"),
@@ -125,7 +131,7 @@ final class BPFLayoutTests: XCTestCase {
 
     func testEveryProgramIsEmbedded() throws {
         XCTAssertEqual(Set(BPFPrograms.names), Set(Self.expectedPrograms.keys))
-        XCTAssertEqual(Set(BPFPrograms.lsmFamilies + [BPFPrograms.fallbackFamily, "protect"]),
+        XCTAssertEqual(Set(BPFPrograms.lsmFamilies + [BPFPrograms.fallbackFamily, BPFPrograms.cgroupFamily, "protect"]),
                        Set(BPFPrograms.names))
         XCTAssertFalse(BPFPrograms.lsmFamilies.contains("protect"), "protect loads only with --protect")
         for (family, programs) in Self.expectedPrograms {

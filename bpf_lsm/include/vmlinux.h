@@ -134,6 +134,22 @@ struct sockaddr {
     sa_family_t sa_family;
 };
 
+/* cgroup.bpf.c: a cgroup's id (its kernfs node's, a u64 since 5.5), its
+ * depth, and which hierarchy it belongs to (the default one is 0). */
+struct kernfs_node {
+    __u64 id;
+};
+
+struct cgroup_root {
+    int hierarchy_id;
+};
+
+struct cgroup {
+    struct kernfs_node *kn;
+    struct cgroup_root *root;
+    int level;
+};
+
 struct socket;
 struct sock;
 struct kernel_siginfo;

@@ -13,6 +13,10 @@ public struct ComplianceEvaluator {
     /// The store path as the user named it, for the `auditq search` commands.
     public var storeArgument: String?
     public var now: Date
+    /// --container, --pod, --image, --host-only: evidence from those events
+    /// only, and the words that chose them (repeated in the search commands).
+    public var containers: ContainerScope?
+    public var containerArguments: [String] = []
     public static let exampleLimit = 10
 
     public init(store: EventStore, policy: Policy, startMs: Int64? = nil, endMs: Int64? = nil,
@@ -73,7 +77,7 @@ public struct ComplianceEvaluator {
     }
 
     private func countEvents() throws -> Int {
-        var f = EventFilter(); f.startMs = startMs; f.endMs = endMs
+        var f = EventFilter(); f.startMs = startMs; f.endMs = endMs; f.containers = containers
         let (clause, args) = f.sql()
         return try store.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM event e \(clause)", arguments: args) ?? 0 }
     }
@@ -145,7 +149,7 @@ public struct ComplianceEvaluator {
         // event in the period carries it (imported logs have no rules_loaded row).
         var missing: [String] = []
         for key in ruleKeys where !loaded.contains(key) {
-            var f = EventFilter(); f.key = key; f.exact = true; f.startMs = startMs; f.endMs = endMs
+            var f = EventFilter(); f.key = key; f.exact = true; f.startMs = startMs; f.endMs = endMs; f.containers = containers
             let (c, a) = f.sql()
             if try Int.fetchOne(db, sql: "SELECT 1 FROM event e \(c) LIMIT 1", arguments: a) == nil { missing.append(key) }
         }
@@ -233,11 +237,13 @@ public struct ComplianceEvaluator {
                         db: Database) throws {
         let (clause, args) = union(queries)
         for q in queries {
-            let (c, a) = q.filter(startMs: startMs, endMs: endMs).sql()
+            let (c, a) = scoped(q).sql()
             let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM event e \(c)", arguments: a) ?? 0
             let changes = q.excludesRuleChanges
                 ? try Int.fetchOne(db, sql: "SELECT count(*) FROM event e \(c) AND NOT \(Self.notRuleChange)", arguments: a) ?? 0 : 0
-            result.searches.append(.init(command: q.searchCommand(startMs: startMs, endMs: endMs, store: storeArgument),
+            let command = ([q.searchCommand(startMs: startMs, endMs: endMs, store: storeArgument)] + containerArguments)
+                .joined(separator: " ")
+            result.searches.append(.init(command: command,
                                          count: n, withoutRules: q.withoutRules ?? false, ruleChanges: changes))
         }
         result.evidenceCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM event e \(clause)", arguments: args) ?? 0
@@ -260,13 +266,19 @@ public struct ComplianceEvaluator {
         }
     }
 
+    private func scoped(_ q: Policy.EvidenceQuery) -> EventFilter {
+        var f = q.filter(startMs: startMs, endMs: endMs)
+        f.containers = containers
+        return f
+    }
+
     static let notRuleChange = "e.types NOT IN (SELECT id FROM text WHERE instr(' ' || value || ' ', ' CONFIG_CHANGE ') > 0)"
 
     /// `WHERE (q1) OR (q2) …` over `event e`.
     private func union(_ queries: [Policy.EvidenceQuery]) -> (String, StatementArguments) {
         var terms: [String] = [], args = StatementArguments()
         for q in queries {
-            let (c, a) = q.filter(startMs: startMs, endMs: endMs).sql()
+            let (c, a) = scoped(q).sql()
             var term = c.isEmpty ? "1" : "(" + c.dropFirst("WHERE ".count) + ")"
             if q.excludesRuleChanges { term = "(\(term) AND \(Self.notRuleChange))" }
             terms.append(term)

@@ -32,6 +32,7 @@ struct ComplianceCommand: ParsableCommand {
     var policyDir: String?
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var containerOptions: ContainerOptions
 
     func validate() throws {
         if policyDir == nil, !Policy.embeddedNames.contains(policy) {
@@ -46,8 +47,12 @@ struct ComplianceCommand: ParsableCommand {
             let store = try storeOptions.open(.read)
             var filter = EventFilter()
             try time.apply(to: &filter)
-            report = try ComplianceEvaluator(store: store, policy: loaded, startMs: filter.startMs, endMs: filter.endMs,
-                                             storeArgument: storeOptions.store).evaluate()
+            try containerOptions.apply(to: &filter, index: try store.pool.read(ContainerIndex.load))
+            var evaluator = ComplianceEvaluator(store: store, policy: loaded, startMs: filter.startMs, endMs: filter.endMs,
+                                                storeArgument: storeOptions.store)
+            evaluator.containers = filter.containers
+            evaluator.containerArguments = containerOptions.arguments
+            report = try evaluator.evaluate()
         } catch let e as Policy.LoadError {
             switch e {
             case .unknown: throw Failure.exit(e.description, code: .noInput)

@@ -28,6 +28,7 @@ enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
 struct ReportOptions: ParsableArguments {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var time: TimeOptions
+    @OptionGroup var containerOptions: ContainerOptions
 
     @Flag(name: .long, help: "The counted totals of the report's object instead of one row per event (aureport --summary).")
     var summary = false
@@ -50,6 +51,7 @@ struct ReportOptions: ParsableArguments {
             let store = try storeOptions.open(.read)
             var filter = EventFilter()
             try time.apply(to: &filter)
+            try containerOptions.apply(to: &filter, index: try store.pool.read(ContainerIndex.load))
             let outcome: ReportOutcome = failed ? .failed : success ? .success : .any
             let query = AureportQuery(kind: kind, filter: filter, outcome: outcome)
             let text: String
@@ -152,6 +154,7 @@ struct SummaryReport: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var time: TimeOptions
+    @OptionGroup var containerOptions: ContainerOptions
 
     @Option(name: .long, help: ArgumentHelp("Output format: text (aureport's layout) or json.", valueName: "format"))
     var format: ReportFormat = .text
@@ -161,6 +164,7 @@ struct SummaryReport: ParsableCommand {
             let store = try storeOptions.open(.read)
             var filter = EventFilter()
             try time.apply(to: &filter)
+            try containerOptions.apply(to: &filter, index: try store.pool.read(ContainerIndex.load))
             let s = try StoreSummary.compute(store, filter: filter)
             switch format {
             case .text: print(s.render(), terminator: "")

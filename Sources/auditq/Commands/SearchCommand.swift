@@ -13,8 +13,9 @@ struct SearchCommand: ParsableCommand {
         Filters combine with AND. String filters (-k, -x, -c, -f) match substrings, as ausearch does; -w \
         makes them match whole values. --source and --hook select events by where they come from: the \
         kernel audit subsystem, the BPF-LSM sensor or its tracepoint fallback. JSON lines carry seen_by: \
-        the sources that saw the same action (same pid and object within 2 s). Exit status 1 and \
-        '<no matches>' on stderr when nothing matches.
+        the sources that saw the same action (same pid and object within 2 s). --container, --pod, --image \
+        and --host-only select events by the container they belong to; text, JSON and CSV name it. Exit \
+        status 1 and '<no matches>' on stderr when nothing matches.
         """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -60,6 +61,7 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Sensor hook or tracepoint (bprm_check_security, file_open, sys_enter, …) or its record type (LSM_EXEC, …); repeat or comma-separate.", valueName: "hook"))
     var hook: [String] = []
     @OptionGroup var time: TimeOptions
+    @OptionGroup var containerOptions: ContainerOptions
     @Flag(name: [.customShort("w"), .customLong("word")], help: "String filters match whole values only.")
     var word = false
 
@@ -122,8 +124,11 @@ struct SearchCommand: ParsableCommand {
         do {
             try time.apply(to: &filter)
             let store = try storeOptions.open(.read)
+            let containers = try store.pool.read(ContainerIndex.load)
+            try containerOptions.apply(to: &filter, index: containers)
             let reader = EventReader(store: store)
             let formatter = EventFormatter(format: raw ? .raw : format, interpret: interpret, sink: sink, reader: reader)
+            formatter.containers = containers
             formatter.begin()
             do {
                 if formatter.format == .raw {

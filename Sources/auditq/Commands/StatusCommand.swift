@@ -84,6 +84,10 @@ enum StatusText {
             default: line("sensor", "audit only: \(sensor.reason)")
             }
             for p in sensor.programs { line("", "id \(p.id)  \(p.section)  \(p.name)") }
+            if sensor.mode != "audit only", let cgroups = sensor.cgroups {
+                line("cgroups", cgroups == "reported" ? "every cgroup made is reported with its path (containers: auditq containers)"
+                     : "found by walks only (\(cgroups)): a container that lives between two walks may go unnamed")
+            }
         }
         line("events", "\(s.events) stored" + (s.lastEventMs.map { "; last event \(time($0))" } ?? ""))
         line("lost", "\(s.missingSerials) missing serial(s), kernel lost counter +\(s.kernelLost), \(s.overruns) socket overrun(s)")
@@ -161,6 +165,7 @@ enum StatusJSON {
         }
         if let sensor = s.sensor {
             o["sensor"] = ["mode": sensor.mode, "reason": sensor.reason, "boot_id": sensor.bootID, "watched_paths": sensor.watchedPaths,
+                           "cgroups": sensor.cgroups ?? NSNull(),
                            "programs": sensor.programs.map { ["name": $0.name, "section": $0.section, "id": $0.id] as [String: Any] }] as [String: Any]
             o["sensor_drops"] = s.sensorDrops
         }

@@ -10,12 +10,14 @@ struct SummaryCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var time: TimeOptions
+    @OptionGroup var containerOptions: ContainerOptions
 
     func run() throws {
         do {
             let store = try storeOptions.open(.read)
             var filter = EventFilter()
             try time.apply(to: &filter)
+            try containerOptions.apply(to: &filter, index: try store.pool.read(ContainerIndex.load))
             print(try StoreSummary.compute(store, filter: filter).render(), terminator: "")
         } catch {
             throw Failure.exit(error)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditCLI
+import AuditContainers
 import AuditQuery
 import AuditStore
 import Foundation
@@ -52,7 +53,8 @@ struct TimelineCommand: ParsableCommand {
                 let what = pid.map { "pid \($0)" } ?? "session \(session!)"
                 throw Failure.exit("no events of \(what) are stored", code: .failed)
             }
-            let lines = format == .json ? entries.map(TimelineJSON.line) : TimelineText.render(entries)
+            let marks = ContainerMarks(index: try store.pool.read(ContainerIndex.load))
+            let lines = format == .json ? entries.map { TimelineJSON.line($0, marks: marks) } : TimelineText.render(entries, marks: marks)
             for line in lines {
                 guard !sink.closed else { break }
                 sink.write(line + "\n")
@@ -71,13 +73,25 @@ struct TimelineCommand: ParsableCommand {
 /// `#id  time  source  what  pid P  (comm) exe  object  seen`, in columns
 /// as wide as the widest entry's (program and object at most 48).
 enum TimelineText {
-    static func render(_ entries: [Timeline.Entry]) -> [String] {
+    static func render(_ entries: [Timeline.Entry], marks: ContainerMarks = ContainerMarks()) -> [String] {
         let rows = entries.map(columns)
         var widths = [Int](repeating: 0, count: 7)
         for row in rows { for i in 0..<7 { widths[i] = max(widths[i], min(row[i].count, i >= 5 ? 48 : .max)) } }
-        return rows.map { row in
-            zip(row.indices, row).map { i, cell in i < 7 ? pad(cell, widths[i]) : cell }.joined(separator: "  ")
+        var lines: [String] = []
+        var current: Container?
+        for (entry, row) in zip(entries, rows) {
+            // A line of its own where the events cross into or out of a container.
+            if !marks.index.entries.isEmpty {
+                let here = marks.container(of: entry.event)
+                if here != current {
+                    if let here { lines.append("-- in container \(ContainerMarks.name(here)) --") }
+                    else if let current { lines.append("-- out of container \(ContainerMarks.name(current)) --") }
+                    current = here
+                }
+            }
+            lines.append(zip(row.indices, row).map { i, cell in i < 7 ? pad(cell, widths[i]) : cell }.joined(separator: "  "))
         }
+        return lines
     }
 
     /// id, time, source, what, pid, program, object ("-" when none), seen
@@ -107,7 +121,7 @@ enum TimelineText {
 /// One JSON object per event: the search JSON's identity fields plus
 /// source, what, object, seen_by and paired_with.
 enum TimelineJSON {
-    static func line(_ entry: Timeline.Entry) -> String {
+    static func line(_ entry: Timeline.Entry, marks: ContainerMarks = ContainerMarks()) -> String {
         let e = entry.event
         var o = "{\"id\":\(e.id)"
         func str(_ name: String, _ v: String?) { if let v { o += ",\"\(name)\":" + JSONText.quoted(v) } }
@@ -125,6 +139,7 @@ enum TimelineJSON {
         str("object", entry.object)
         o += ",\"seen_by\":" + JSONText.array(entry.seenBy.map(\.rawValue))
         o += ",\"paired_with\":[" + entry.partners.map { String($0.id) }.joined(separator: ",") + "]"
+        if let c = marks.container(of: e) { o += ",\"container\":" + ContainerMarks.json(c) }
         return o + "}"
     }
 }

@@ -69,7 +69,10 @@ struct TreeCommand: ParsableCommand {
                 if !result.aliveAtRequest, let when {
                     FileHandle.standardError.write(Data("auditq: pid \(pid) was not running at \(TreeText.time(when)); showing the process it was before\n".utf8))
                 }
-                let out = format == .json ? TreeJSON.render(result, pid: pid, atMs: when) : TreeText.render(result, atMs: when)
+                let containers = try store.pool.read(ContainerIndex.load)
+                let marks = ContainerMarks(index: containers)
+                let out = format == .json ? TreeJSON.render(result, pid: pid, atMs: when, marks: marks)
+                    : TreeText.render(result, atMs: when, marks: marks)
                 FileHandle.standardOutput.write(Data(out.utf8))
             }
         } catch let code as ExitCode {
@@ -83,24 +86,28 @@ struct TreeCommand: ParsableCommand {
 /// The tree as text: the ancestry from the oldest known ancestor down to
 /// the process asked for, then its descendants, drawn as pstree draws.
 enum TreeText {
-    static func render(_ r: ProcessTree.Result, atMs: Int64?) -> String {
+    static func render(_ r: ProcessTree.Result, atMs: Int64?, marks: ContainerMarks = ContainerMarks()) -> String {
         var out = ""
         var depth = 0
+        var above: ProcessTree.Instance?
         for (i, a) in r.ancestors.enumerated() {
             let prefix = depth == 0 ? "" : String(repeating: "   ", count: depth - 1) + "└─ "
             switch a {
-            case .unknown(let pid): out += prefix + "\(pid)  ?  (nothing stored)\n"
+            case .unknown(let pid):
+                out += prefix + "\(pid)  ?  (nothing stored)\n"
+                above = nil
             case .process(let p):
                 // Its program when it made the next one down.
                 let childStart = i + 1 < r.ancestors.count ? start(r.ancestors[i + 1]) : r.process.startMs
-                out += prefix + line(p, at: childStart, subject: false) + "\n"
+                out += prefix + line(p, at: childStart, subject: false) + marks.text(p, parent: above) + "\n"
+                above = p
             }
             depth += 1
         }
         let indent = depth == 0 ? "" : String(repeating: "   ", count: depth - 1)
-        out += (depth == 0 ? "" : indent + "└─ ") + line(r.process, at: atMs, subject: true) + "\n"
+        out += (depth == 0 ? "" : indent + "└─ ") + line(r.process, at: atMs, subject: true) + marks.text(r.process, parent: above) + "\n"
         let under = depth == 0 ? "" : indent + "   "
-        draw(r.children, prefix: under, into: &out)
+        draw(r.children, parent: r.process, prefix: under, marks: marks, into: &out)
         return out
     }
 
@@ -109,11 +116,12 @@ enum TreeText {
         return nil
     }
 
-    private static func draw(_ nodes: [ProcessTree.Node], prefix: String, into out: inout String) {
+    private static func draw(_ nodes: [ProcessTree.Node], parent: ProcessTree.Instance, prefix: String,
+                             marks: ContainerMarks, into out: inout String) {
         for (i, n) in nodes.enumerated() {
             let lastOne = i == nodes.count - 1
-            out += prefix + (lastOne ? "└─ " : "├─ ") + line(n.instance, at: nil, subject: false) + "\n"
-            draw(n.children, prefix: prefix + (lastOne ? "   " : "│  "), into: &out)
+            out += prefix + (lastOne ? "└─ " : "├─ ") + line(n.instance, at: nil, subject: false) + marks.text(n.instance, parent: parent) + "\n"
+            draw(n.children, parent: n.instance, prefix: prefix + (lastOne ? "   " : "│  "), marks: marks, into: &out)
         }
     }
 
@@ -213,11 +221,11 @@ enum ShellQuote {
 /// The tree as one JSON object: the process, its ancestors (oldest first)
 /// and its descendants (each with its children).
 enum TreeJSON {
-    static func render(_ r: ProcessTree.Result, pid: Int64, atMs: Int64?) -> String {
+    static func render(_ r: ProcessTree.Result, pid: Int64, atMs: Int64?, marks: ContainerMarks = ContainerMarks()) -> String {
         var o = "{\"pid\":\(pid)"
         if let atMs { o += ",\"at\":" + JSONText.quoted(EventFormatter.iso(atMs)) + ",\"at_ms\":\(atMs)" }
         o += ",\"alive_at\":\(r.aliveAtRequest)"
-        o += ",\"process\":" + process(r.process, at: atMs, children: nil)
+        o += ",\"process\":" + process(r.process, at: atMs, children: nil, marks: marks)
         o += ",\"ancestors\":["
         for (i, a) in r.ancestors.enumerated() {
             if i > 0 { o += "," }
@@ -226,18 +234,18 @@ enum TreeJSON {
             case .process(let p):
                 let next: Int64
                 if i + 1 < r.ancestors.count, case .process(let c) = r.ancestors[i + 1] { next = c.startMs } else { next = r.process.startMs }
-                o += process(p, at: next, children: nil)
+                o += process(p, at: next, children: nil, marks: marks)
             }
         }
-        o += "],\"descendants\":" + nodes(r.children) + "}\n"
+        o += "],\"descendants\":" + nodes(r.children, marks: marks) + "}\n"
         return o
     }
 
-    private static func nodes(_ ns: [ProcessTree.Node]) -> String {
-        "[" + ns.map { process($0.instance, at: nil, children: $0.children) }.joined(separator: ",") + "]"
+    private static func nodes(_ ns: [ProcessTree.Node], marks: ContainerMarks) -> String {
+        "[" + ns.map { process($0.instance, at: nil, children: $0.children, marks: marks) }.joined(separator: ",") + "]"
     }
 
-    private static func process(_ p: ProcessTree.Instance, at: Int64?, children: [ProcessTree.Node]?) -> String {
+    private static func process(_ p: ProcessTree.Instance, at: Int64?, children: [ProcessTree.Node]?, marks: ContainerMarks) -> String {
         var o = "{\"pid\":\(p.pid)"
         func str(_ name: String, _ v: String?) { if let v { o += ",\"\(name)\":" + JSONText.quoted(v) } }
         func int(_ name: String, _ v: Int64?) { if let v { o += ",\"\(name)\":\(v)" } }
@@ -263,7 +271,8 @@ enum TreeJSON {
         case .endedBefore(let t): str("end", "unknown"); time("ended_before", t)
         case .running: str("end", p.isThread == true ? "unknown" : "running")
         }
-        if let children { o += ",\"children\":" + nodes(children) }
+        if let c = marks.container(of: p) { o += ",\"container\":" + ContainerMarks.json(c) }
+        if let children { o += ",\"children\":" + nodes(children, marks: marks) }
         return o + "}"
     }
 }
