@@ -15,7 +15,9 @@ struct TimelineCommand: ParsableCommand {
         (audit, lsm, tracepoint), what it did (syscall and outcome, or the hook), pid, comm and exe, the \
         object (path, address:port, target pid and signal, …) and who saw it: 'both #ID…' when a sensor \
         event and an audit event record the same action (same pid and object within 2 s; #ID names the \
-        other side), else 'audit only', 'lsm only' or 'tracepoint only'. Exit status 1 when nothing is stored.
+        other side), else 'audit only', 'lsm only' or 'tracepoint only'. A line '-- in container RUNTIME ID \
+        (NAME) --' or '-- out of container … --' marks where the events cross into or out of a container; \
+        JSON lines carry the container. Exit status 1 when nothing is stored.
         """)
 
     @OptionGroup var storeOptions: StoreOptions

@@ -16,7 +16,9 @@ struct TreeCommand: ParsableCommand {
         signal, which makes no exit call, or exits not audited). *PID marks the process asked for; [thread] \
         a clone with CLONE_THREAD. Reads audit's execve, clone/fork and exit_group events (rules that \
         capture them: see audit_rules/) and the BPF sensor's exec, fork and exit events; an action both \
-        recorded is shown once. Exit status 1 when nothing about PID is stored.
+        recorded is shown once. '[enters container RUNTIME ID (NAME)]' marks a process in another container \
+        than its parent, '[leaves container …]' one on the host under a containerized parent (see auditq \
+        containers); JSON gives each process its container. Exit status 1 when nothing about PID is stored.
         """)
 
     @OptionGroup var storeOptions: StoreOptions
