@@ -7,6 +7,7 @@
 // no bpf_probe_read_kernel anywhere here (direct BTF loads and user-memory
 // reads only).
 #include "auditq.h"
+#include "forks.h"
 #include "watch.h"
 
 /* x86_64 syscall numbers behind the LSM hooks. */
@@ -18,28 +19,6 @@ enum {
     NR_unlinkat = 263, NR_fchmodat = 268, NR_finit_module = 313, NR_bpf = 321,
     NR_move_mount = 429, NR_openat2 = 437, NR_fchmodat2 = 452,
 };
-
-/* Forks waiting for the child's first exec or exit, by the child's tgid. */
-struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, AUDITQ_FORKS_MAX_ENTRIES);
-    __type(key, __u32);
-    __type(value, struct auditq_fork_value);
-} forks SEC(".maps");
-
-/* Takes the fork held for tgid, if any, into *fork_ns / *ppid (0 when none). */
-static __always_inline void take_fork(__u32 tgid, __u64 *fork_ns, __u32 *ppid)
-{
-    struct auditq_fork_value *f = bpf_map_lookup_elem(&forks, &tgid);
-    if (!f) {
-        *fork_ns = 0;
-        *ppid = 0;
-        return;
-    }
-    *fork_ns = f->fork_ns;
-    *ppid = f->ppid;
-    bpf_map_delete_elem(&forks, &tgid);
-}
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
@@ -75,25 +54,11 @@ int BPF_PROG(on_sched_exit, struct task_struct *p)
     return 0;
 }
 
-/* Runs in the parent. The fork is held for the child's first exec or exit;
- * only when the map refuses it is it reported now. */
+/* Runs in the parent: the fork is held for the child's first exec or exit (forks.h). */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_sched_fork, struct task_struct *parent, struct task_struct *child)
 {
-    if (child->pid != child->tgid || auditq_ignored())
-        return 0;
-    __u32 tgid = child->tgid;
-    struct auditq_fork_value v = { .fork_ns = bpf_ktime_get_boot_ns(), .ppid = parent->tgid, ._pad = 0 };
-    if (bpf_map_update_elem(&forks, &tgid, &v, BPF_ANY) == 0)
-        return 0;
-    AUDITQ_NEW(struct auditq_proc_event, e, AUDITQ_EV_PROC_FORK, AUDITQ_SOURCE_TRACEPOINT, 0);
-    e->child_pid = child->pid;
-    e->child_tgid = child->tgid;
-    e->exit_code = 0;
-    e->fork_ppid = 0;
-    e->fork_ns = 0;
-    auditq_submit(e);
-    return 0;
+    return auditq_hold_fork(parent, child);
 }
 
 static __always_inline void read_str(char *dst, __u32 size, unsigned long uptr)

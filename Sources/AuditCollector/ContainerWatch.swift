@@ -33,9 +33,14 @@ final class ContainerWatch: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [UInt64: Pending] = [:]
     private var results: [Ledger.ContainerSeen] = []
+    /// Cgroups given up on without a name, or named after an ancestor
+    /// container only: a runc/crun state written later still names them.
+    private var unnamed: [UInt64: String] = [:]
+    private var unnamedOrder: [UInt64] = []
     private var stopped = false
     private var thread: Thread?
     static let retryMs: UInt32 = 5
+    static let unnamedLimit = 4096
 
     /// `wake` is called (on the watch's thread) when results wait.
     init(bootID: String, states: RuntimeStateWatch, reader: ContainerMetadataReader = ContainerMetadataReader(),
@@ -46,6 +51,7 @@ final class ContainerWatch: @unchecked Sendable {
         self.wake = wake
         let thread = Thread { [unowned self] in self.run() }
         thread.name = "auditqd containers"
+        states.whenRead { [weak self] entry in self?.stateAppeared(entry) }
         self.thread = thread
         thread.start()
     }
@@ -55,6 +61,20 @@ final class ContainerWatch: @unchecked Sendable {
         condition.lock()
         let now = Self.nowMs()
         for r in requests where pending[r.id] == nil { pending[r.id] = Pending(request: r, deadline: now + r.patienceMs) }
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// A runc/crun state was written: the cgroups it owns that no one could
+    /// name are tried again.
+    private func stateAppeared(_ entry: RuntimeState.Entry) {
+        condition.lock()
+        let now = Self.nowMs()
+        for (id, path) in unnamed where pending[id] == nil
+            && entry.cgroupPaths.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) {
+            pending[id] = Pending(request: Request(id: id, path: path, patienceMs: 0), deadline: now)
+            unnamed.removeValue(forKey: id)
+        }
         condition.signal()
         condition.unlock()
     }
@@ -87,6 +107,11 @@ final class ContainerWatch: @unchecked Sendable {
             condition.lock()
             for (id, p) in outcome.keep { if pending[id] != nil { pending[id] = p } }
             for id in outcome.done { pending.removeValue(forKey: id) }
+            for (id, path) in outcome.unnamed where unnamed[id] == nil {
+                unnamed[id] = path
+                unnamedOrder.append(id)
+                if unnamedOrder.count > Self.unnamedLimit { unnamed.removeValue(forKey: unnamedOrder.removeFirst()) }
+            }
             results += outcome.found
             let more = !pending.isEmpty
             condition.unlock()
@@ -97,8 +122,9 @@ final class ContainerWatch: @unchecked Sendable {
     }
 
     private func attempt(_ batch: [UInt64: Pending], final: Bool)
-        -> (found: [Ledger.ContainerSeen], keep: [UInt64: Pending], done: [UInt64]) {
+        -> (found: [Ledger.ContainerSeen], keep: [UInt64: Pending], done: [UInt64], unnamed: [UInt64: String]) {
         var found: [Ledger.ContainerSeen] = [], keep: [UInt64: Pending] = [:], done: [UInt64] = []
+        var unnamed: [UInt64: String] = [:]
         let now = Self.nowMs()
         // The state files there now, then those read as they were written
         // (newest first): a short-lived container's are gone already.
@@ -108,7 +134,12 @@ final class ContainerWatch: @unchecked Sendable {
             let expired = final || now >= p.deadline
             guard let named = Self.identify(p.request.path, states: states) else {
                 // A monitor (conmon), a host cgroup, or a runc/crun state not written yet.
-                if expired || CgroupLayout.identify(p.request.path)?.role == .monitor { done.append(id) }
+                if CgroupLayout.identify(p.request.path)?.role == .monitor {
+                    done.append(id)
+                } else if expired {
+                    done.append(id)
+                    if p.request.path != "/" { unnamed[id] = p.request.path }
+                }
                 continue
             }
             // A cgroup below a container's own may hold a container of its
@@ -119,6 +150,7 @@ final class ContainerWatch: @unchecked Sendable {
                 continue
             }
             let (identity, state) = (named.identity, named.state)
+            if named.own.count < p.request.path.count { unnamed[id] = p.request.path }  // after an ancestor only
             let container = reader.read(identity, state: state)
             if container != p.sent {
                 found.append(Ledger.ContainerSeen(bootID: bootID, cgroupID: id, cgroupPath: p.request.path, container: container))
@@ -126,7 +158,7 @@ final class ContainerWatch: @unchecked Sendable {
             }
             if container.notes.isEmpty || expired { done.append(id) } else { keep[id] = p }
         }
-        return (found, keep, done)
+        return (found, keep, done, unnamed)
     }
 
     /// The container a cgroup path holds: the deepest of what the path

@@ -24,7 +24,15 @@ final class RuntimeStateWatch: @unchecked Sendable {
     private let roots: [RuntimeState.Root]
     private var stopped = false
     private var thread: Thread?
+    private var onEntry: (@Sendable (RuntimeState.Entry) -> Void)?
     static let capacity = 4096
+
+    /// Called on the watch's thread for each state read that is new or
+    /// changed: a runtime can write it long after the cgroup was made
+    /// (seconds, under emulation), when no one is looking any more.
+    func whenRead(_ body: @escaping @Sendable (RuntimeState.Entry) -> Void) {
+        lock.lock(); onEntry = body; lock.unlock()
+    }
 
     init(roots: [RuntimeState.Root] = RuntimeState.Root.defaults) {
         self.roots = roots
@@ -134,13 +142,17 @@ final class RuntimeStateWatch: @unchecked Sendable {
 
     private func readState(_ directory: String, runtime: ContainerRuntime) {
         guard let entry = RuntimeState.entry(directory: directory, runtime: runtime), !entry.cgroupPaths.isEmpty else { return }
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
         let key = entry.stateFile
+        let changed = entries[key] != entry
         if entries[key] == nil { order.append(key) }
         entries[key] = entry
         if order.count > Self.capacity {
             let old = order.removeFirst()
             entries.removeValue(forKey: old)
         }
+        let body = onEntry
+        lock.unlock()
+        if changed { body?(entry) }
     }
 }

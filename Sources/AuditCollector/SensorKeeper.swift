@@ -39,7 +39,9 @@ struct SensorKeeper {
         if protect { logger.info("sensor: --protect: the store and its WAL are guarded, and so is this process") }
         if sensor.resumed { logger.info("sensor: took over the programs a previous run left attached; what they recorded meanwhile is read first") }
         switch sensor.mode {
-        case .lsm: logger.info("sensor: lsm, \(sensor.programs.count) BPF-LSM programs attached, \(sensor.watchCount) watched paths")
+        case .lsm:
+            let hooks = sensor.programs.filter { $0.section.hasPrefix("lsm/") }.count
+            logger.info("sensor: lsm, \(hooks) BPF-LSM programs attached (and \(sensor.programs.count - hooks) tracepoint programs for cgroups and processes that never exec), \(sensor.watchCount) watched paths")
         case .tracepoint: logger.info("sensor: tracepoint fallback, \(sensor.programs.count) programs attached (BPF-LSM unavailable: \(sensor.reason))")
         case .auditOnly: logger.warning("sensor: audit only (\(sensor.reason))")
         }

@@ -71,9 +71,10 @@ public final class Sensor: @unchecked Sendable {
         let lsmWhy = Self.lsmUnavailable()
         let protect = !options.protectPaths.isEmpty
         let lsmFamilies = BPFPrograms.lsmFamilies + (protect ? [BPFPrograms.protectFamily] : [])
-        let optional = [BPFPrograms.cgroupFamily]
         for (candidate, families) in [(Mode.lsm, lsmFamilies), (.tracepoint, [BPFPrograms.fallbackFamily])] {
             if candidate == .lsm, let lsmWhy { reasons.append(lsmWhy); continue }
+            // Loaded beside each set when the kernel allows; a failure costs only them.
+            let optional = candidate == .lsm ? [BPFPrograms.cgroupFamily, BPFPrograms.lifecycleFamily] : [BPFPrograms.cgroupFamily]
             let pins = SensorPins(mode: candidate.rawValue)
             if takeOver(pins, families: families + optional) {
                 mode = candidate
@@ -192,7 +193,8 @@ public final class Sensor: @unchecked Sendable {
                 object = try BPFObject(name: family, elf: BPFPrograms.object(named: family))
                 try prepare(object, shared: shared)
             } catch where optional.contains(family) {
-                cgroupReason = "\(error)"
+                if family == BPFPrograms.cgroupFamily { cgroupReason = "\(error)" }
+                logger.warning("sensor: \(family) programs not loaded: \(error)")
                 continue
             }
             for map in SensorPins.sharedMaps where shared[map] == nil {
@@ -212,7 +214,8 @@ public final class Sensor: @unchecked Sendable {
         for object in loaded {
             let attached: [BPFLink]
             do { attached = try object.attachAll() } catch where optional.contains(object.name) {
-                cgroupReason = "\(error)"
+                if object.name == BPFPrograms.cgroupFamily { cgroupReason = "\(error)" }
+                logger.warning("sensor: \(object.name) programs not attached: \(error)")
                 continue
             }
             if object.name == BPFPrograms.cgroupFamily { cgroupsReported = true }

@@ -24,6 +24,11 @@ public enum BPFPrograms {
     /// kernel that refuses it loses only that.
     public static let cgroupFamily = "cgroup"
 
+    /// Beside the BPF-LSM programs: processes that fork and never exec,
+    /// reported at their exit with the fork folded in (`tp_btf/sched_process_*`).
+    /// Optional, as `cgroupFamily` is.
+    public static let lifecycleFamily = "lifecycle"
+
     /// The tracepoint fallback (`tp_btf/*` sections) for kernels where LSM
     /// programs cannot load.
     public static let fallbackFamily = "fallback"

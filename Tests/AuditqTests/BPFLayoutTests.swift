@@ -120,6 +120,9 @@ final class BPFLayoutTests: XCTestCase {
                      ("on_sys_enter", "tp_btf/sys_enter")],
         // beside either set: cgroups made and removed (container attribution)
         "cgroup": [("on_cgroup_mkdir", "tp_btf/cgroup_mkdir"), ("on_cgroup_rmdir", "tp_btf/cgroup_rmdir")],
+        // beside the LSM set: processes that never exec
+        "lifecycle": [("on_fork_held", "tp_btf/sched_process_fork"), ("on_exec_drop", "tp_btf/sched_process_exec"),
+                      ("on_exit_unexeced", "tp_btf/sched_process_exit")],
         // --protect only: not one of lsmFamilies, loaded on request
         "protect": [("protect_file_open", "lsm/file_open"),
                     ("protect_path_truncate", "lsm/path_truncate"),
@@ -131,7 +134,7 @@ final class BPFLayoutTests: XCTestCase {
 
     func testEveryProgramIsEmbedded() throws {
         XCTAssertEqual(Set(BPFPrograms.names), Set(Self.expectedPrograms.keys))
-        XCTAssertEqual(Set(BPFPrograms.lsmFamilies + [BPFPrograms.fallbackFamily, BPFPrograms.cgroupFamily, "protect"]),
+        XCTAssertEqual(Set(BPFPrograms.lsmFamilies + [BPFPrograms.fallbackFamily, BPFPrograms.cgroupFamily, BPFPrograms.lifecycleFamily, "protect"]),
                        Set(BPFPrograms.names))
         XCTAssertFalse(BPFPrograms.lsmFamilies.contains("protect"), "protect loads only with --protect")
         for (family, programs) in Self.expectedPrograms {

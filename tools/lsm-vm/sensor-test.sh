@@ -9,8 +9,9 @@
 #   hook NAME: N event(s) ok          (at least one event, and the check field)
 #   hook NAME: MISSING                (no event)
 #   hook NAME: N event(s), but none with PATTERN
-# from `auditq search --store /tmp/s.db --source lsm --hook NAME --format json`
-# and exits 1 if any hook failed.
+# from `auditq search --store /tmp/s.db --source lsm --hook NAME --format json`,
+# then runs /lsm-vm/container-test.sh (`containers: ...` lines) and the
+# --protect part, and exits 1 if any hook or either part failed.
 STORE=/tmp/s.db
 LOG=/tmp/auditqd.log
 PORT=4242
@@ -21,19 +22,13 @@ for b in auditqd auditq trigger; do
 done
 
 # --- the collector ------------------------------------------------------------
-rm -f $STORE $STORE-wal $STORE-shm $LOG # a stale log would satisfy the wait below
+. /lsm-vm/collector.sh
+rm -f $STORE $STORE-wal $STORE-shm
 echo "watched file" >/tmp/watched
-auditqd --store $STORE --no-rules --watch /tmp/watched >$LOG 2>&1 &
-AUDITQD=$!
-i=0
-until grep -qs collecting $LOG; do
-    kill -0 $AUDITQD 2>/dev/null || fail "auditqd exited before its collecting line"
-    i=$((i + 1))
-    [ $i -le 1200 ] || { kill -TERM $AUDITQD; fail "no collecting line from auditqd after 120 s"; }
-    usleep 100000
-done
+start_auditqd $LOG --store $STORE --no-rules --watch /tmp/watched || fail "$AUDITQD_WHY"
+AUDITQD=$AUDITQD_PID
 sensor=$(grep -m1 -E 'sensor: (lsm|tracepoint|audit only)' $LOG)
-echo "sensor-test: auditqd pid $AUDITQD up after $((i / 10)) s: sensor:${sensor#*sensor:}"
+echo "sensor-test: auditqd pid $AUDITQD up after $AUDITQD_UP s: sensor:${sensor#*sensor:}"
 grep 'sensor:' $LOG | grep -v -F "$sensor" | sed 's/^.*sensor:/sensor-test: note: auditqd: sensor:/'
 case $sensor in
     *"sensor: lsm"*) ;;
@@ -46,17 +41,9 @@ PORT=$PORT . /lsm-vm/triggers.sh
 
 # --- stop, then look -------------------------------------------------------------
 sleep 1 # let the ring buffer drain into a committed batch
-kill -TERM $AUDITQD
-i=0
-while kill -0 $AUDITQD 2>/dev/null; do
-    i=$((i + 1))
-    [ $i -le 300 ] || { kill -KILL $AUDITQD; fail "auditqd did not stop within 30 s of SIGTERM"; }
-    usleep 100000
-done
-wait $AUDITQD
-rc=$?
-echo "sensor-test: auditqd stopped, exit status $rc"
-[ $rc -eq 0 ] || fail "auditqd exited $rc after SIGTERM"
+stop_auditqd $AUDITQD
+echo "sensor-test: auditqd stopped, exit status $AUDITQD_RC"
+[ $AUDITQD_RC -eq 0 ] || fail "auditqd exited $AUDITQD_RC after SIGTERM (137: killed after 30 s)"
 grep -q 'sensor: the ring buffer was full' $LOG && echo "sensor-test: note: $(grep -m1 'ring buffer was full' $LOG)"
 
 missing=0
@@ -97,19 +84,19 @@ else
     sed 's/^/  auditqd: /' $LOG | tail -n 20
 fi
 
+# --- containers: auditqd names each event's container (runc, cgroup v2) -------
+# Before the protect part, which leaves its collector running.
+sh /lsm-vm/container-test.sh </dev/null
+containers=$?
+
 # --- auditqd --protect: the store and the collector are guarded ---------------
 # Only pid 1 may signal a protecting collector, so this one is left running:
 # the VM powers off after the script.
 PSTORE=/tmp/p.db PLOG=/tmp/auditqd-protect.log
-rm -f $PSTORE $PSTORE-wal $PSTORE-shm $PLOG
-auditqd --store $PSTORE --no-rules --protect >$PLOG 2>&1 &
-PROTECTOR=$!
-i=0
-until grep -qs collecting $PLOG; do
-    kill -0 $PROTECTOR 2>/dev/null || { sed 's/^/  auditqd: /' $PLOG; echo "protect: FAIL: auditqd --protect exited"; exit 1; }
-    i=$((i + 1)); [ $i -le 1200 ] || { echo "protect: FAIL: no collecting line"; exit 1; }
-    usleep 100000
-done
+rm -f $PSTORE $PSTORE-wal $PSTORE-shm
+start_auditqd $PLOG --store $PSTORE --no-rules --protect \
+    || { sed 's/^/  auditqd: /' $PLOG; echo "protect: FAIL: $AUDITQD_WHY"; exit 1; }
+PROTECTOR=$AUDITQD_PID
 denied=0
 ( echo garbage >>$PSTORE ) 2>/dev/null || denied=$((denied + 1))
 rm -f $PSTORE-wal 2>/dev/null; [ -e $PSTORE-wal ] && denied=$((denied + 1))
@@ -123,4 +110,4 @@ if [ $denied -ne 3 ] || [ "$reported" -lt 3 ]; then
     echo "protect: FAIL"; sed 's/^/  auditqd: /' $PLOG | tail -n 10; exit 1
 fi
 echo "protect: PASS"
-[ $missing -eq 0 ]
+[ $missing -eq 0 ] && [ $containers -eq 0 ]
