@@ -76,7 +76,8 @@ struct CollectorRun {
 
     /// Commits everything with the stop row made from the final counts.
     func finish(reason: String, flushParser: Bool = true, kernelLost: Int64 = 0, socketOverruns: Int64 = 0) throws -> Ledger.Stop {
-        try ingest.finish(flushParser: flushParser) { counters in
+        defer { store.checkpointWAL() }
+        return try ingest.finish(flushParser: flushParser) { counters in
             let stop = Ledger.Stop(records: counters.records, events: counters.events, kernelLost: kernelLost,
                                    socketOverruns: socketOverruns, missingSerials: counters.missingSerials, reason: reason)
             return (stop, [CoverageRow(stop, source: source, lastTimeMs: Clock.wallMs(), count: Int64(counters.events))])

@@ -53,10 +53,18 @@ public struct ContainerIndex: Sendable {
 
     public init() {}
 
-    /// Reads the containers and the spans of their processes.
+    /// The index a query needs: the containers and their processes' spans.
     public static func load(_ db: Database) throws -> ContainerIndex {
+        try load(db, lifetimes: false)
+    }
+
+    /// Reads the containers and the spans of their processes; with
+    /// `lifetimes`, also when each container's cgroups were first seen and
+    /// removed (`auditq containers`: the cgroup rows, one or two per cgroup
+    /// the host ever had, are read only then).
+    public static func load(_ db: Database, lifetimes: Bool) throws -> ContainerIndex {
         var index = ContainerIndex()
-        let rows = try Ledger.rows(db, kinds: [.cgroup, .container])
+        let rows = try Ledger.rows(db, kinds: lifetimes ? [.cgroup, .container] : [.container])
         var created: [String: Int64] = [:], removed: [String: Int64] = [:]
         for row in rows {
             if let c = row.payload(Ledger.Cgroup.self) {

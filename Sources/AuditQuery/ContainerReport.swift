@@ -26,7 +26,7 @@ public struct ContainerReport: Sendable {
 
     public static func compute(_ store: EventStore, filter: EventFilter) throws -> ContainerReport {
         try store.pool.read { db in
-            let index = try ContainerIndex.load(db)
+            let index = try ContainerIndex.load(db, lifetimes: true)
             var report = ContainerReport()
             var window = filter
             window.containers = nil

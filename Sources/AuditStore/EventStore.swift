@@ -49,7 +49,7 @@ public final class EventStore {
             // The store holds everything the audit log holds: owner and group only.
             let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o640)
             guard fd >= 0 else { throw StoreError.cannotCreate(path: path, reason: String(cString: strerror(errno))) }
-            close(fd)
+            Glibc.close(fd)
         }
         // Read access opens nothing for writing: the header check is enough
         // here, and migrate() checks the application_id through SQLite before
@@ -79,6 +79,17 @@ public final class EventStore {
             throw Self.translate(error, path: path)
         }
         if access == .write, let headProblem { throw StoreError.behindHead(path: path, problem: headProblem) }
+    }
+
+    /// Copies the committed pages of the WAL into the store file, without
+    /// waiting for readers (a passive checkpoint: what a reader still needs
+    /// stays in the WAL). Writers call it when they are done: SQLite does the
+    /// same when the last connection closes, but the pool closes only when
+    /// its last reference goes, and a writer thread that still holds one at
+    /// process exit would leave every page in the -wal file (consistent, but
+    /// the store file alone would be empty).
+    public func checkpointWAL() {
+        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.passive) }
     }
 
     /// A file that exists must be an auditq store (or empty) of a schema this

@@ -171,13 +171,21 @@ final class TamperTests: XCTestCase {
             type=PATH msg=audit(1764000001.100:51): item=0 name="/etc/shadow" inode=5 dev=08:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0
 
             """.write(toFile: second, atomically: true, encoding: .utf8)
-        // A reader holding the store keeps the second import's batch in the
-        // WAL (the last connection to close would checkpoint it away).
-        let holder = try DatabaseQueue(path: store)
-        try holder.read { db in _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM batch") }
+        // A reader in the middle of a read transaction keeps the second
+        // import's batch in the WAL: neither the import's checkpoint when it
+        // is done nor the last connection to close can copy frames past a
+        // snapshot someone still reads.
+        var holding = Configuration()
+        holding.allowsUnsafeTransactions = true
+        let holder = try DatabaseQueue(path: store, configuration: holding)
+        try holder.inDatabase { db in
+            try db.beginTransaction(.deferred)
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM batch")
+        }
         XCTAssertEqual(try TestSupport.auditq(["import", "-q", "--store", store, second]).status, 0)
         let copy = dir.appendingPathComponent("copy.db").path
         for suffix in ["", "-wal", "-head"] { try FileManager.default.copyItem(atPath: store + suffix, toPath: copy + suffix) }
+        try holder.inDatabase { db in try db.rollback() }
         try holder.close()
         XCTAssertEqual(try TestSupport.auditq(["search", "--store", copy, "-k", "wal", "--format", "json"]).out.split(separator: "\n").count, 1)
         let head = try String(contentsOfFile: copy + "-head", encoding: .utf8)

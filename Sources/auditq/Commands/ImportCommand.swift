@@ -36,7 +36,11 @@ struct ImportCommand: ParsableCommand {
             }
             let store = try storeOptions.open(.write)
             let importer = LogImporter(writer: EventWriter(store: store))
-            let summary = try importer.run(paths: files, progress: progress.update)
+            let summary: LogImporter.Summary
+            do {
+                defer { store.checkpointWAL() }
+                summary = try importer.run(paths: files, progress: progress.update)
+            }
             progress.clear()
             if !quiet { print(Self.describe(summary, store: store.path)) }
         } catch let failure as ImportFailure {
