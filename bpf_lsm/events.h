@@ -267,6 +267,78 @@ struct auditq_cgroup_event {
     char path[AUDITQ_CGROUP_PATH_LEN];
 };
 
+/* Least-privilege learning (learn.bpf.c, `auditqd --learn`): which
+ * syscalls each (cgroup, executable, ABI) made, as a bitmap kept in the
+ * kernel, not an event per syscall. The collector reads the maps every few
+ * seconds and stores what is new. `exe_dev` is the kernel's dev_t of the
+ * executable's super block (major << 20 | minor), as in auditq_protect_key. */
+#define AUDITQ_LEARN_WORDS 10          /* 640 bits: x86-64 and i386 numbers up to 469, x32's 512..547 */
+#define AUDITQ_LEARN_MAX_ENTRIES 16384
+#define AUDITQ_LEARN_CAP_MAX_ENTRIES 8192
+#define AUDITQ_LEARN_EXE_MAX_ENTRIES 8192
+#define AUDITQ_X32_SYSCALL_BIT 0x40000000
+/* Not a syscall: set beside open/openat/creat's bit when the call could
+ * write a file (O_WRONLY, O_RDWR, O_CREAT or O_TRUNC; any creat or
+ * openat2), so a profile knows whether a read-only root would do. */
+#define AUDITQ_LEARN_WROTE_BIT 639
+enum auditq_learn_arch {
+    AUDITQ_ARCH_X86_64 = 0,
+    AUDITQ_ARCH_I386 = 1,      /* compat: int 0x80, sysenter, or a 32-bit binary */
+    AUDITQ_ARCH_X32 = 2,       /* nr has AUDITQ_X32_SYSCALL_BIT; stored without it */
+};
+
+struct auditq_learn_key {
+    __u64 cgroup_id;
+    __u64 exe_ino;
+    __u32 exe_dev;
+    __u32 arch;                /* enum auditq_learn_arch */
+};
+
+struct auditq_learn_value {
+    __u64 syscalls[AUDITQ_LEARN_WORDS]; /* bit n of word n/64: syscall n was entered */
+    __u64 first_ns;            /* bpf_ktime_get_boot_ns() of the key's first syscall */
+    __u64 cap_effective;       /* the first caller's effective capabilities */
+    __u64 cap_permitted;
+    __u32 uid;
+    __u32 tgid;                /* the first caller */
+    char comm[AUDITQ_COMM_LEN];
+};
+
+/* A capability check that was granted (denied = 0) or refused (1), in the
+ * syscall `nr` (0xffff: outside a syscall). In LSM mode only checks that
+ * were used count (not CAP_OPT_NOAUDIT probes) and only granted ones are
+ * seen; the cap_capable tracepoint says neither, so the collector leaves
+ * out the kernel's known probes by the syscall they happen in. */
+struct auditq_learn_cap_key {
+    __u64 cgroup_id;
+    __u64 exe_ino;
+    __u32 exe_dev;
+    __u16 cap;
+    __u16 nr;
+    __u8 arch;
+    __u8 denied;
+    __u8 _pad[6];
+};
+
+/* The name an executable was run by (bprm->filename: as given to execve,
+ * so relative or /proc/self/fd/N for fexecve), by inode. */
+struct auditq_learn_exe_key {
+    __u64 ino;
+    __u32 dev;
+    __u32 _pad;
+};
+
+struct auditq_learn_exe_value {
+    char path[AUDITQ_PATH_LEN];
+};
+
+/* learn_fails (PERCPU_ARRAY): what a full map kept out. */
+enum {
+    AUDITQ_LEARN_FAIL_SYSCALLS = 0,   /* (cgroup, exe, arch) keys not stored */
+    AUDITQ_LEARN_FAIL_CAPS = 1,       /* capability keys not stored */
+    AUDITQ_LEARN_FAIL_SLOTS = 2,
+};
+
 /* Watched paths for file_open (and the fallback's openat): an LPM trie
  * keyed by path bytes. An exact file is inserted with prefixlen =
  * 8 * (strlen(path) + 1) (the NUL must match too); a directory tree with
@@ -300,6 +372,10 @@ struct auditq_protect_value {
 #define AUDITQ_MAP_EVENTS "events"
 #define AUDITQ_MAP_RESERVE_FAILS "reserve_fails"
 #define AUDITQ_MAP_WATCH_PATHS "watch_paths"
+#define AUDITQ_MAP_LEARN_SYSCALLS "learn_syscalls"
+#define AUDITQ_MAP_LEARN_CAPS "learn_caps"
+#define AUDITQ_MAP_LEARN_EXES "learn_exes"
+#define AUDITQ_MAP_LEARN_FAILS "learn_fails"
 #define AUDITQ_RINGBUF_DEFAULT_BYTES (8u << 20)
 #define AUDITQ_WATCH_MAX_ENTRIES 1024
 #define AUDITQ_MAP_PROTECTED_INODES "protected_inodes" /* protect.bpf.c only, not shared */
@@ -317,6 +393,14 @@ AUDITQ_ASSERT_SIZE(struct auditq_event_header, 72);
 AUDITQ_ASSERT_SIZE(struct auditq_cgroup_event, 72 + 16 + AUDITQ_CGROUP_PATH_LEN);
 AUDITQ_ASSERT_OFF(struct auditq_cgroup_event, id, 72);
 AUDITQ_ASSERT_OFF(struct auditq_cgroup_event, path, 88);
+AUDITQ_ASSERT_SIZE(struct auditq_learn_key, 24);
+AUDITQ_ASSERT_SIZE(struct auditq_learn_value, 8 * AUDITQ_LEARN_WORDS + 48);
+AUDITQ_ASSERT_OFF(struct auditq_learn_value, first_ns, 80);
+AUDITQ_ASSERT_OFF(struct auditq_learn_value, comm, 112);
+AUDITQ_ASSERT_SIZE(struct auditq_learn_cap_key, 32);
+AUDITQ_ASSERT_OFF(struct auditq_learn_cap_key, cap, 20);
+AUDITQ_ASSERT_OFF(struct auditq_learn_cap_key, arch, 24);
+AUDITQ_ASSERT_SIZE(struct auditq_learn_exe_key, 16);
 AUDITQ_ASSERT_OFF(struct auditq_event_header, size, 4);
 AUDITQ_ASSERT_OFF(struct auditq_event_header, boot_ns, 8);
 AUDITQ_ASSERT_OFF(struct auditq_event_header, cgroup_id, 16);

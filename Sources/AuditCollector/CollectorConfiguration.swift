@@ -28,6 +28,9 @@ public struct CollectorConfiguration: Sendable {
     /// `--protect`: deny other processes writing, truncating, renaming or
     /// unlinking the store and its WAL, and killing or tracing the collector.
     public var protect = false
+    /// `--learn`: least-privilege learning (syscalls and capability checks
+    /// per cgroup and executable, kept in the kernel, stored every 5 s).
+    public var learn = false
     /// Paths whose opens the sensor reports, beside its defaults and the store.
     public var watchPaths: [String] = []
     /// The socket's receive buffer: what a passive collector can fall behind by.

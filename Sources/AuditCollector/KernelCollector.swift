@@ -69,7 +69,7 @@ public final class KernelCollector {
             var sensor: SensorKeeper?
             if config.sensor {
                 var keeper = try SensorKeeper(store: store, storePath: config.storePath, extraWatches: config.watchPaths,
-                                              protect: config.protect, logger: logger)
+                                              protect: config.protect, learn: config.learn, logger: logger)
                 ingest.record(keeper.row)
                 keeper.start(into: ingest)
                 sensor = keeper

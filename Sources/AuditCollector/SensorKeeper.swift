@@ -11,12 +11,14 @@ struct SensorKeeper {
     let sensor: Sensor
     let inbox: SensorInbox
     private var cgroups: CgroupKeeper?
+    private var learning: LearnKeeper?
     private let containers: ContainerWatch
     private var lastDrops: UInt64 = 0
     private(set) var drops: UInt64 = 0
 
-    init(store: EventStore, storePath: String, extraWatches: [String], protect: Bool, logger: Logger) throws {
+    init(store: EventStore, storePath: String, extraWatches: [String], protect: Bool, learn: Bool, logger: Logger) throws {
         var options = Sensor.Options()
+        options.learn = learn
         if protect { options.protectPaths = [storePath, storePath + "-wal"] }
         options.watchPaths = WatchPaths.defaults + [storePath, storePath + "-wal", StorePath.headFile(for: storePath)] + extraWatches
         sensor = Sensor(options: options, logger: logger)
@@ -49,6 +51,14 @@ struct SensorKeeper {
             if !sensor.cgroupsReported { logger.warning("sensor: cgroups made from now on are not reported (\(sensor.cgroupReason)); a walk finds the rest") }
             cgroups = try CgroupKeeper(store: store, bootID: HostFacts.bootID, watch: watch, logger: logger)
         }
+        if learn {
+            if let maps = sensor.learnMaps {
+                learning = try LearnKeeper(maps: maps, mode: sensor.mode, bootID: HostFacts.bootID, store: store, logger: logger)
+                logger.info("sensor: learning \(sensor.learning)")
+            } else {
+                logger.warning("sensor: --learn: \(sensor.mode == .auditOnly ? "no BPF sensor (\(sensor.reason))" : sensor.learning)")
+            }
+        }
     }
 
     /// After the sensor row: the cgroups there now.
@@ -61,7 +71,8 @@ struct SensorKeeper {
                                        bootID: HostFacts.bootID,
                                        programs: sensor.programs.map { .init(name: $0.name, section: $0.section, id: $0.id) },
                                        watchedPaths: sensor.watchCount,
-                                       cgroups: sensor.cgroupsReported ? "reported" : sensor.cgroupReason)
+                                       cgroups: sensor.cgroupsReported ? "reported" : sensor.cgroupReason,
+                                       learning: sensor.learning.isEmpty ? nil : sensor.learning)
         return CoverageRow(state, source: sensor.mode.rawValue, firstTimeMs: Clock.wallMs(), count: Int64(sensor.programs.count))
     }
 
@@ -74,6 +85,7 @@ struct SensorKeeper {
             cgroups?.collect(into: ingest)
         }
         if !events.isEmpty { try ingest.add(events) }
+        learning?.flushIfDue(into: ingest)
     }
 
     /// A rise of the programs' reserve-failure counters becomes a ledger row.
@@ -93,6 +105,8 @@ struct SensorKeeper {
     mutating func stop(into ingest: Ingest, keepAttached: Bool, logger: Logger) throws {
         // First let a ring-buffer thread waiting for room go, then stop it.
         inbox.close()
+        learning?.flush(into: ingest)  // while the maps are open
+        learning = nil
         sensor.stop(keepAttached: keepAttached)
         try drain(into: ingest)
         if cgroups != nil { cgroups?.stop(into: ingest) } else { containers.stop() }

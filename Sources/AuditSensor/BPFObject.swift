@@ -86,6 +86,15 @@ public final class BPFObject {
         return false
     }
 
+    /// Leaves a program out of load and attach (one the kernel cannot take).
+    public func setAutoload(program: String, _ on: Bool) throws {
+        guard let prog = bpf_object__find_program_by_name(object, program) else {
+            throw BPFError.map(name: program, errno: ENOENT)
+        }
+        let rc = bpf_program__set_autoload(prog, on)
+        if rc < 0 { throw BPFError.map(name: program, errno: -rc) }
+    }
+
     public func load() throws {
         _ = LibbpfLog.take()
         let rc = bpf_object__load(object)
@@ -105,6 +114,10 @@ public final class BPFObject {
         var p = bpf_object__next_program(object, nil)
         while let prog = p {
             let programName = String(cString: bpf_program__name(prog))
+            guard bpf_program__autoload(prog) else {
+                p = bpf_object__next_program(object, prog)
+                continue
+            }
             guard let link = bpf_program__attach(prog) else { throw BPFError.attach(program: programName, errno: errno) }
             links.append(BPFLink(link: link, program: programName))
             p = bpf_object__next_program(object, prog)

@@ -27,6 +27,9 @@ public final class Sensor: @unchecked Sendable {
         /// unlink (the store and its WAL); the collector may not be killed or
         /// traced. Empty: observe only. Needs BPF-LSM.
         public var protectPaths: [String] = []
+        /// `--learn`: keep which syscalls and capabilities each cgroup's
+        /// executables use (learn.bpf.c), for `auditq profile`.
+        public var learn = false
         public init() {}
     }
 
@@ -40,6 +43,15 @@ public final class Sensor: @unchecked Sendable {
     /// finds (`cgroupReason` says why).
     public private(set) var cgroupsReported = false
     public private(set) var cgroupReason = ""
+    /// What learning runs: "syscalls, capabilities (lsm/capable)", …; empty
+    /// when not asked for; "off: why" when asked for and not loaded.
+    public private(set) var learning = ""
+    /// The learning maps, when learn.bpf.c runs.
+    public var learnMaps: LearnMaps? {
+        guard learning.hasPrefix("syscalls"), let s = maps["learn_syscalls"], let c = maps["learn_caps"],
+              let e = maps["learn_exes"], let f = maps["learn_fails"] else { return nil }
+        return LearnMaps(syscalls: s, caps: c, exes: e, fails: f, wallOffsetNs: Self.wallOffsetNs())
+    }
 
     private let options: Options
     private let logger: Logger
@@ -74,9 +86,10 @@ public final class Sensor: @unchecked Sendable {
         for (candidate, families) in [(Mode.lsm, lsmFamilies), (.tracepoint, [BPFPrograms.fallbackFamily])] {
             if candidate == .lsm, let lsmWhy { reasons.append(lsmWhy); continue }
             // Loaded beside each set when the kernel allows; a failure costs only them.
-            let optional = candidate == .lsm ? [BPFPrograms.cgroupFamily, BPFPrograms.lifecycleFamily] : [BPFPrograms.cgroupFamily]
+            let optional = (candidate == .lsm ? [BPFPrograms.cgroupFamily, BPFPrograms.lifecycleFamily] : [BPFPrograms.cgroupFamily])
+                + (options.learn ? [BPFPrograms.learnFamily] : [])
             let pins = SensorPins(mode: candidate.rawValue)
-            if takeOver(pins, families: families + optional) {
+            if takeOver(pins, families: families + optional, mode: candidate) {
                 mode = candidate
                 resumed = true
                 break
@@ -123,14 +136,15 @@ public final class Sensor: @unchecked Sendable {
     /// would attach. Anything else pinned there is removed (detached): in
     /// particular `--protect` programs guard the previous collector's pid, so
     /// they are never taken over.
-    private func takeOver(_ pins: SensorPins, families: [String]) -> Bool {
+    private func takeOver(_ pins: SensorPins, families: [String], mode: Mode) -> Bool {
         let present = pins.entries()
         guard !present.isEmpty else { return false }
         guard !families.contains(BPFPrograms.protectFamily) else { pins.remove(); return false }
         var names: [String: String] = [:]
         for family in families {
             guard let object = try? BPFObject(name: family, elf: BPFPrograms.object(named: family)) else { return false }
-            for p in object.programs { names[p.name] = p.section }
+            let skipped = Self.skipped(family: family, mode: mode)
+            for p in object.programs where !skipped.contains(p.name) { names[p.name] = p.section }
         }
         let expected = Set(names.keys).union(SensorPins.sharedMaps.map(pins.mapName))
         guard Set(present).isSubset(of: expected), let pinned = pins.open(programs: names.keys.sorted()) else {
@@ -141,6 +155,7 @@ public final class Sensor: @unchecked Sendable {
         maps = pinned.maps
         cgroupsReported = links.contains { names[$0.program]?.hasPrefix("tp_btf/cgroup_") == true }
         if !cgroupsReported { cgroupReason = "the cgroup programs were not attached by the run whose programs were taken over" }
+        if families.contains(BPFPrograms.learnFamily) { learning = Self.learningState(mode: mode) }
         ownedMaps = Array(pinned.maps.values)
         programs = links.map { Program(name: $0.program, section: names[$0.program] ?? "", id: $0.programID) }
         if let fd = maps["watch_paths"] { watchCount = (try? WatchPaths.fill(mapFD: fd, paths: options.watchPaths)) ?? 0 }
@@ -187,13 +202,16 @@ public final class Sensor: @unchecked Sendable {
         var shared: [String: Int32] = [:]
         defer { maps = shared }
         var loaded: [BPFObject] = []
+        let mode: Mode = families.contains(BPFPrograms.fallbackFamily) ? .tracepoint : .lsm
         for family in families + optional {
             let object: BPFObject
             do {
                 object = try BPFObject(name: family, elf: BPFPrograms.object(named: family))
+                for program in Self.skipped(family: family, mode: mode) { try object.setAutoload(program: program, false) }
                 try prepare(object, shared: shared)
             } catch where optional.contains(family) {
                 if family == BPFPrograms.cgroupFamily { cgroupReason = "\(error)" }
+                if family == BPFPrograms.learnFamily { learning = "off: \(error)" }
                 logger.warning("sensor: \(family) programs not loaded: \(error)")
                 continue
             }
@@ -215,10 +233,12 @@ public final class Sensor: @unchecked Sendable {
             let attached: [BPFLink]
             do { attached = try object.attachAll() } catch where optional.contains(object.name) {
                 if object.name == BPFPrograms.cgroupFamily { cgroupReason = "\(error)" }
+                if object.name == BPFPrograms.learnFamily { learning = "off: \(error)" }
                 logger.warning("sensor: \(object.name) programs not attached: \(error)")
                 continue
             }
             if object.name == BPFPrograms.cgroupFamily { cgroupsReported = true }
+            if object.name == BPFPrograms.learnFamily { learning = Self.learningState(mode: mode) }
             links += attached
             let sections = Dictionary(object.programs.map { ($0.name, $0.section) }, uniquingKeysWith: { a, _ in a })
             programs += attached.map { Program(name: $0.program, section: sections[$0.program] ?? "", id: $0.programID) }
@@ -244,8 +264,32 @@ public final class Sensor: @unchecked Sendable {
         try object.load()
     }
 
+    /// Programs of a family this mode leaves out: of learning's two
+    /// capability programs, the one the kernel cannot take (lsm/capable
+    /// outside LSM mode; the cap_capable tracepoint in LSM mode, where the
+    /// hook says more, and on kernels before 6.14, which lack it).
+    static func skipped(family: String, mode: Mode) -> [String] {
+        guard family == BPFPrograms.learnFamily else { return [] }
+        return mode == .lsm || !hasTracepoint("cap_capable") ? ["learn_cap_capable"] + (mode == .lsm ? [] : ["learn_capable"])
+                                                             : ["learn_capable"]
+    }
+
+    static func learningState(mode: Mode) -> String {
+        if mode == .lsm { return "syscalls, capabilities (lsm/capable)" }
+        return hasTracepoint("cap_capable") ? "syscalls, capabilities (cap_capable tracepoint)"
+                                            : "syscalls (no capabilities: this kernel has no cap_capable tracepoint and BPF-LSM does not run)"
+    }
+
+    /// Whether the kernel's BTF has the tracepoint (its btf_trace_ typedef).
+    static func hasTracepoint(_ name: String) -> Bool {
+        guard let btf = btf__load_vmlinux_btf() else { return false }
+        defer { btf__free(btf) }
+        return btf__find_by_name_kind(btf, "btf_trace_" + name, 8 /* BTF_KIND_TYPEDEF */) > 0
+    }
+
     private func unload() {
         cgroupsReported = false
+        learning = ""
         links.removeAll()
         objects.removeAll()
         programs.removeAll()

@@ -8,7 +8,10 @@ import Foundation
 /// instead of attaching a second set, and reads what they wrote meanwhile.
 struct SensorPins {
     static let root = "/sys/fs/bpf/auditq"
-    static let sharedMaps = ["events", "reserve_fails", "watch_paths"]
+    /// Pinned with the links, so a takeover reads them: the maps every
+    /// object shares, and learning's (kept by learn.bpf.c alone).
+    static let sharedMaps = ["events", "reserve_fails", "watch_paths"] + learnMaps
+    static let learnMaps = ["learn_syscalls", "learn_caps", "learn_exes", "learn_fails"]
     let directory: String
 
     init(mode: String) { directory = Self.root + "/" + mode }

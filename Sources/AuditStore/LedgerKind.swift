@@ -45,6 +45,13 @@ extension Ledger {
         /// A container whose cgroup the collector saw, and what its runtime
         /// left on disk about it; detail: `Ledger.ContainerSeen`.
         case container
+        /// What least-privilege learning saw since the previous row of its
+        /// run: syscalls and capability checks per cgroup and executable;
+        /// detail: `Ledger.Learned`.
+        case learned
+        /// Learning's maps were full: (cgroup, executable, ABI) keys or
+        /// capability checks the kernel could not keep (count).
+        case learnFull = "learn_full"
     }
 }
 

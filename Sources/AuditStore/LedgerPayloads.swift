@@ -81,11 +81,14 @@ extension Ledger {
         /// "reported" when the cgroup programs run (every cgroup made has its
         /// path on record), else why not; nil in rows written before them.
         public var cgroups: String?
+        /// What least-privilege learning keeps ("syscalls, capabilities
+        /// (…)"), or "off: why"; nil when not asked for (and in older rows).
+        public var learning: String?
 
         public init(mode: String, reason: String, resumed: Bool?, bootID: String, programs: [Program], watchedPaths: Int,
-                    cgroups: String? = nil) {
+                    cgroups: String? = nil, learning: String? = nil) {
             self.mode = mode; self.reason = reason; self.resumed = resumed; self.bootID = bootID
-            self.programs = programs; self.watchedPaths = watchedPaths; self.cgroups = cgroups
+            self.programs = programs; self.watchedPaths = watchedPaths; self.cgroups = cgroups; self.learning = learning
         }
     }
 

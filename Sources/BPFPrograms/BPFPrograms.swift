@@ -29,6 +29,10 @@ public enum BPFPrograms {
     /// Optional, as `cgroupFamily` is.
     public static let lifecycleFamily = "lifecycle"
 
+    /// Least-privilege learning (`auditqd --learn`): syscall bitmaps per
+    /// cgroup and executable, capability checks. Optional, beside either set.
+    public static let learnFamily = "learn"
+
     /// The tracepoint fallback (`tp_btf/*` sections) for kernels where LSM
     /// programs cannot load.
     public static let fallbackFamily = "fallback"

@@ -52,6 +52,9 @@ struct AuditqdCommand: ParsableCommand {
     @Flag(name: .long, help: "Enforce: deny other processes writing, truncating, renaming or unlinking the store and its WAL, and killing or tracing auditqd (needs BPF-LSM).")
     var protect = false
 
+    @Flag(name: .long, help: "Learn least privilege: keep which syscalls (per ABI) and capabilities every executable uses in every cgroup, as bitmaps in the kernel stored every 5 s, for `auditq profile`.")
+    var learn = false
+
     @Flag(name: .long, help: "Leave the BPF sensor's programs attached at exit (pinned under /sys/fs/bpf/auditq/), recording for the next start: a planned restart loses nothing.")
     var keepSensor = false
 
@@ -86,6 +89,8 @@ struct AuditqdCommand: ParsableCommand {
         if noRules && !rules.isEmpty { throw ValidationError("--rules and --no-rules exclude each other") }
         if batchEvents < 1 || batchEvents > 65_536 { throw ValidationError("--batch-events must be 1…65536") }
         if protect && noSensor { throw ValidationError("--protect needs the sensor; drop --no-sensor") }
+        if learn && noSensor { throw ValidationError("--learn needs the sensor; drop --no-sensor") }
+        if learn && (plugin || follow != nil) { throw ValidationError("--learn needs the BPF sensor, which runs only with the kernel audit socket") }
         if backlogLimit == 0 { throw ValidationError("--backlog-limit must be at least 1") }
         if receiveBuffer < 4096 || receiveBuffer > 1 << 30 { throw ValidationError("--receive-buffer must be 4096…1073741824") }
     }
@@ -105,6 +110,7 @@ struct AuditqdCommand: ParsableCommand {
         config.sensor = !noSensor
         config.keepSensor = keepSensor
         config.protect = protect
+        config.learn = learn
         config.watchPaths = watch
         config.allowImmutableRules = allowImmutableRules
         config.allowPanicRules = allowPanicRules

@@ -63,6 +63,13 @@ final class BPFLayoutTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<auditq_proc_exec_event>.offset(of: \.fork_ns), 464)
         XCTAssertEqual(MemoryLayout<auditq_proc_exec_event>.offset(of: \.fork_ppid), 472)
         XCTAssertEqual(MemoryLayout<auditq_fork_value>.size, 16)
+        XCTAssertEqual(MemoryLayout<auditq_learn_key>.size, 24)
+        XCTAssertEqual(MemoryLayout<auditq_learn_value>.size, 128)
+        XCTAssertEqual(MemoryLayout<auditq_learn_value>.offset(of: \.first_ns), 80)
+        XCTAssertEqual(MemoryLayout<auditq_learn_value>.offset(of: \.comm), 112)
+        XCTAssertEqual(MemoryLayout<auditq_learn_cap_key>.size, 32)
+        XCTAssertEqual(MemoryLayout<auditq_learn_cap_key>.offset(of: \.cap), 20)
+        XCTAssertEqual(MemoryLayout<auditq_learn_exe_key>.size, 16)
         XCTAssertEqual(MemoryLayout<auditq_syscall_event>.size, 512)
         XCTAssertEqual(MemoryLayout<auditq_syscall_event>.offset(of: \.nr), 72)
         XCTAssertEqual(MemoryLayout<auditq_syscall_event>.offset(of: \.args), 80)
@@ -123,6 +130,9 @@ final class BPFLayoutTests: XCTestCase {
         // beside the LSM set: processes that never exec
         "lifecycle": [("on_fork_held", "tp_btf/sched_process_fork"), ("on_exec_drop", "tp_btf/sched_process_exec"),
                       ("on_exit_unexeced", "tp_btf/sched_process_exit")],
+        // --learn, beside either set; the loader keeps one capability program
+        "learn": [("learn_sys_enter", "tp_btf/sys_enter"), ("learn_exec", "tp_btf/sched_process_exec"),
+                  ("learn_capable", "lsm/capable"), ("learn_cap_capable", "tp_btf/cap_capable")],
         // --protect only: not one of lsmFamilies, loaded on request
         "protect": [("protect_file_open", "lsm/file_open"),
                     ("protect_path_truncate", "lsm/path_truncate"),
@@ -134,7 +144,8 @@ final class BPFLayoutTests: XCTestCase {
 
     func testEveryProgramIsEmbedded() throws {
         XCTAssertEqual(Set(BPFPrograms.names), Set(Self.expectedPrograms.keys))
-        XCTAssertEqual(Set(BPFPrograms.lsmFamilies + [BPFPrograms.fallbackFamily, BPFPrograms.cgroupFamily, BPFPrograms.lifecycleFamily, "protect"]),
+        XCTAssertEqual(Set(BPFPrograms.lsmFamilies + [BPFPrograms.fallbackFamily, BPFPrograms.cgroupFamily, BPFPrograms.lifecycleFamily,
+                                           BPFPrograms.learnFamily, "protect"]),
                        Set(BPFPrograms.names))
         XCTAssertFalse(BPFPrograms.lsmFamilies.contains("protect"), "protect loads only with --protect")
         for (family, programs) in Self.expectedPrograms {

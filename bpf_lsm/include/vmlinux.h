@@ -47,7 +47,7 @@ enum bpf_map_type {
 /* bpf_ringbuf_submit flags and bpf_ringbuf_query's question */
 enum { BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2 };
 enum { BPF_RB_AVAIL_DATA = 0 };
-enum { BPF_ANY = 0, BPF_F_NO_PREALLOC = 1 };
+enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_F_NO_PREALLOC = 1 };
 enum { BPF_MAP_CREATE = 0, BPF_PROG_LOAD = 5 };
 enum { AF_INET = 2, AF_INET6 = 10 };
 
@@ -55,17 +55,40 @@ enum { AF_INET = 2, AF_INET6 = 10 };
 
 typedef struct { uid_t val; } kuid_t;
 
+/* Since 6.3 a u64; before, two u32 words (kernel_cap_struct___old below). */
+typedef struct { __u64 val; } kernel_cap_t;
+
 struct cred {
     kuid_t uid;
     kuid_t euid;
+    kernel_cap_t cap_effective;
+    kernel_cap_t cap_permitted;
 };
+
+struct kernel_cap_struct___old {
+    __u32 cap[2];
+};
+
+struct cred___old {
+    struct kernel_cap_struct___old cap_effective;
+    struct kernel_cap_struct___old cap_permitted;
+};
+
+struct file;
 
 struct mm_struct {
     unsigned long arg_start;
     unsigned long arg_end;
+    struct file *exe_file;
+};
+
+/* x86: task_struct starts with it (THREAD_INFO_IN_TASK); TS_COMPAT in status. */
+struct thread_info {
+    __u32 status;
 };
 
 struct task_struct {
+    struct thread_info thread_info;
     pid_t pid;
     pid_t tgid;
     struct task_struct *real_parent;
@@ -150,6 +173,7 @@ struct cgroup {
     int level;
 };
 
+struct user_namespace;
 struct socket;
 struct sock;
 struct kernel_siginfo;
