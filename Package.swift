@@ -41,9 +41,11 @@ let package = Package(
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Least privilege: what a workload used, and the profiles that grant only that.
+        .target(name: "AuditProfile", dependencies: ["AuditRecords", "CAudit"]),
         // Queries over the store: filters, time specs, output formats, summaries.
         .target(name: "AuditQuery", dependencies: [
-            "AuditContainers", "AuditStore", "AuditRecords",
+            "AuditContainers", "AuditProfile", "AuditStore", "AuditRecords",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
@@ -73,7 +75,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "auditq", dependencies: [
-            "AuditCLI", "AuditContainers", "AuditQuery", "AuditStore", "AuditRecords", "AuditRules", "AuditKernel",
+            "AuditCLI", "AuditContainers", "AuditProfile", "AuditQuery", "AuditStore", "AuditRecords", "AuditRules", "AuditKernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "auditqd", dependencies: [
@@ -82,7 +84,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AuditqTests", dependencies: [
-            "AuditContainers", "AuditRecords", "AuditStore", "AuditQuery", "AuditRules", "AuditKernel", "AuditCollector", "AuditSensor",
+            "AuditContainers", "AuditProfile", "AuditRecords", "AuditStore", "AuditQuery", "AuditRules", "AuditKernel", "AuditCollector", "AuditSensor",
             "BPFPrograms", "CBPFEvents",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),

@@ -7,6 +7,9 @@ public enum ExitStatus: Int32, Sendable {
     /// No match (search, tree), a broken chain (verify), a gap in coverage
     /// (status), rules that differ (rules diff) or a rule the kernel refused.
     case failed = 1
+    /// An answer made across losses the ledger records (profile: learned
+    /// while events were lost, so it may lack what they showed).
+    case incomplete = 3
     case usage = 64          // EX_USAGE
     case dataError = 65      // EX_DATAERR: malformed input, a bad rule line, not a store
     case noInput = 66        // EX_NOINPUT: missing input file or store

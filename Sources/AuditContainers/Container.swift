@@ -54,11 +54,19 @@ public struct Container: Codable, Sendable, Equatable {
         public var seccompOff: Bool
         /// Runs as uid 0 inside (process.user.uid 0 / docker Config.User empty or "root"/"0").
         public var runsAsRoot: Bool?
+        /// Every capability of the bounding set (CAP_ names, sorted); nil in
+        /// rows written before it was recorded.
+        public var capabilities: [String]?
+        /// How many syscall names the seccomp filter allows (nil: no filter,
+        /// or a default action that allows, or not recorded).
+        public var seccompAllowed: Int?
 
         public init(privileged: Bool = false, hostNamespaces: [String] = [], addedCapabilities: [String] = [],
-                    hostMounts: [String] = [], seccompOff: Bool = false, runsAsRoot: Bool? = nil) {
+                    hostMounts: [String] = [], seccompOff: Bool = false, runsAsRoot: Bool? = nil,
+                    capabilities: [String]? = nil, seccompAllowed: Int? = nil) {
             self.privileged = privileged; self.hostNamespaces = hostNamespaces; self.addedCapabilities = addedCapabilities
             self.hostMounts = hostMounts; self.seccompOff = seccompOff; self.runsAsRoot = runsAsRoot
+            self.capabilities = capabilities; self.seccompAllowed = seccompAllowed
         }
 
         /// Nothing beyond a default container.

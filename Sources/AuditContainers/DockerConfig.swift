@@ -74,7 +74,8 @@ struct DockerHostConfig: Decodable {
             hostMounts: hostMounts,
             // moby applies no seccomp profile to a privileged container.
             seccompOff: privileged || (securityOpt ?? []).contains { $0 == "seccomp=unconfined" || $0 == "seccomp:unconfined" },
-            runsAsRoot: runsAsRoot)
+            runsAsRoot: runsAsRoot,
+            capabilities: capabilities(privileged: privileged))
     }
 
     /// CgroupnsMode is left out: "host" is docker's default on cgroup v1
@@ -100,6 +101,18 @@ struct DockerHostConfig: Decodable {
             granted = added
         }
         return granted.subtracting(DefaultContainer.capabilities).sorted()
+    }
+
+    /// The whole set docker grants: its default 14 with the added ones and
+    /// without the dropped ones (`--cap-drop ALL` drops the defaults).
+    private func capabilities(privileged: Bool) -> [String] {
+        let added = Set((capAdd ?? []).map(DefaultContainer.capabilityName))
+        let dropped = Set((capDrop ?? []).map(DefaultContainer.capabilityName))
+        if privileged || added.contains("CAP_ALL") {
+            return Set(DefaultContainer.allCapabilities).subtracting(privileged ? [] : dropped).sorted()
+        }
+        let base = dropped.contains("CAP_ALL") ? Set<String>() : DefaultContainer.capabilities.subtracting(dropped)
+        return base.union(added).sorted()
     }
 
     /// `-v /src:/dst[:opts]` binds (a source without a leading "/" is a

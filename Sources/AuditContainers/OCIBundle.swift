@@ -31,8 +31,25 @@ struct OCIBundle: Decodable {
 
     struct Linux: Decodable {
         var namespaces: [Namespace]?
-        /// Only whether it is there matters: no filter means every syscall.
-        var seccomp: Present?
+        /// No filter means every syscall.
+        var seccomp: Seccomp?
+    }
+
+    struct Seccomp: Decodable {
+        var defaultAction: String?
+        var syscalls: [Rule]?
+        struct Rule: Decodable {
+            var names: [String]?
+            var action: String?
+        }
+
+        /// Names an allowing rule lists, when the default denies.
+        var allowed: Int? {
+            guard let d = defaultAction, !["SCMP_ACT_ALLOW", "SCMP_ACT_LOG"].contains(d) else { return nil }
+            let names = (syscalls ?? []).filter { ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG"].contains($0.action ?? "") }
+                .flatMap { $0.names ?? [] }
+            return Set(names).count
+        }
     }
 
     struct Namespace: Decodable {
@@ -59,7 +76,9 @@ struct OCIBundle: Decodable {
             addedCapabilities: bounding.subtracting(DefaultContainer.capabilities).sorted(),
             hostMounts: hostMounts,
             seccompOff: linux?.seccomp == nil,
-            runsAsRoot: process?.user?.uid.map { $0 == 0 })
+            runsAsRoot: process?.user?.uid.map { $0 == 0 },
+            capabilities: bounding.sorted(),
+            seccompAllowed: linux?.seccomp?.allowed)
     }
 
     /// A namespace the container shares with the host: one of the five

@@ -63,6 +63,10 @@ final class ContainerHarness {
         /// A read-write bind of a host path (source, destination).
         var hostMount: (String, String)? = nil
         var seccompUnconfined = false
+        /// The exact capability set (bounding, effective, permitted) instead of docker's defaults.
+        var capabilities: [String]? = nil
+        /// The bundle's linux.seccomp object (a profile auditq wrote) instead of the default filter.
+        var seccomp: [String: Any]? = nil
     }
 
     enum Failure: Error, CustomStringConvertible {
@@ -95,7 +99,8 @@ final class ContainerHarness {
     }
 
     private static let busybox = "/bin/busybox"
-    private static let applets = ["sh", "sleep", "cat", "true", "echo", "mkdir", "ls", "touch"]
+    private static let applets = ["sh", "sleep", "cat", "true", "echo", "mkdir", "ls", "touch", "chown", "rm", "head",
+                                  "nslookup", "nc", "ln", "ping"]
 
     let tag: String
     /// The harness's own directory: the shared rootfs, plain bundles, logs.
@@ -550,7 +555,7 @@ final class ContainerHarness {
         process["env"] = ["PATH=/bin"]
         process["cwd"] = "/"
         process["noNewPrivileges"] = false   // docker's default
-        var capabilities = grants.privileged ? Self.heldCapabilities : Self.defaultCapabilities
+        var capabilities = grants.capabilities ?? (grants.privileged ? Self.heldCapabilities : Self.defaultCapabilities)
         for added in grants.capAdd.map(Self.capabilityName) where !capabilities.contains(added) { capabilities.append(added) }
         process["capabilities"] = ["bounding": capabilities, "effective": capabilities, "permitted": capabilities]
         spec["process"] = process
@@ -573,6 +578,8 @@ final class ContainerHarness {
             linux["maskedPaths"] = [String]()
             linux["readonlyPaths"] = [String]()
             linux["resources"] = ["devices": [["allow": true, "access": "rwm"]]]
+        } else if let seccomp = grants.seccomp {
+            linux["seccomp"] = seccomp
         } else if !grants.seccompUnconfined {
             linux["seccomp"] = Self.seccompProfile
         }

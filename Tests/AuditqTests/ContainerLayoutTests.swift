@@ -240,7 +240,8 @@ final class ContainerLayoutTests: XCTestCase {
             // capabilities, the five usual namespaces, and no seccomp filter.
             let read = ContainerMetadataReader().read(CgroupIdentity(runtime: container.runtime, id: container.id), state: entry)
             XCTAssertEqual(read.name, container.id)
-            XCTAssertEqual(read.grants, Container.Grants(seccompOff: true, runsAsRoot: true))
+            XCTAssertEqual(read.grants, Container.Grants(seccompOff: true, runsAsRoot: true,
+                                                         capabilities: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]))
             XCTAssertEqual(read.sources, [container.bundle + "/config.json"])
             XCTAssertEqual(read.notes, [])
         }

@@ -79,7 +79,8 @@ final class ContainerMetadataTests: XCTestCase {
             grants: Container.Grants(
                 hostNamespaces: ["pid"], addedCapabilities: ["CAP_NET_ADMIN"],
                 hostMounts: ["/var/run/docker.sock:/var/run/docker.sock", "/srv/www:/usr/share/nginx/html:ro", "/etc/ssl/certs:/certs:ro"],
-                seccompOff: true, runsAsRoot: true),
+                seccompOff: true, runsAsRoot: true,
+                capabilities: DefaultContainer.capabilities.union(["CAP_NET_ADMIN"]).sorted()),
             sources: [Self.dockerDirectory + "/config.v2.json", Self.dockerDirectory + "/hostconfig.json"]))
     }
 
@@ -101,7 +102,8 @@ final class ContainerMetadataTests: XCTestCase {
         try write(bundle, Self.criBundle(annotations: [:], extraMounts: #"{"destination":"/data","type":"bind","source":"/srv/data","options":["rbind","rprivate"]},"#))
         let container = reader.read(CgroupIdentity(runtime: .docker, id: Self.id), state: nil)
         XCTAssertEqual(container.name, "web")
-        XCTAssertEqual(container.grants, Container.Grants(hostMounts: ["/srv/data:/data"], runsAsRoot: true))
+        XCTAssertEqual(container.grants, Container.Grants(hostMounts: ["/srv/data:/data"], runsAsRoot: true,
+                                                          capabilities: DefaultContainer.capabilities.sorted(), seccompAllowed: 2))
         XCTAssertEqual(container.sources, [Self.dockerDirectory + "/config.v2.json", bundle])
         XCTAssertEqual(container.notes, ["docker: \(Self.dockerDirectory)/hostconfig.json: no such file"])
     }
@@ -161,7 +163,8 @@ final class ContainerMetadataTests: XCTestCase {
         XCTAssertEqual(reader.read(identity, state: nil), Container(
             id: Self.id, runtime: .containerd, name: "nginx", image: "docker.io/library/nginx:1.25",
             pod: Container.Pod(name: "web-7d4b9c8f6-x2x9q", namespace: "shop", uid: Self.podUID),
-            grants: Container.Grants(hostMounts: ["/var/log:/host/var/log:ro"], runsAsRoot: true),
+            grants: Container.Grants(hostMounts: ["/var/log:/host/var/log:ro"], runsAsRoot: true,
+                                     capabilities: DefaultContainer.capabilities.sorted(), seccompAllowed: 2),
             sources: [bundle]))
     }
 
@@ -216,7 +219,7 @@ final class ContainerMetadataTests: XCTestCase {
         XCTAssertEqual(container.pod, Container.Pod(name: "web-7d4b9c8f6-x2x9q", namespace: "shop", uid: Self.podUID))
         XCTAssertEqual(container.grants, Container.Grants(
             privileged: true, hostNamespaces: ["net"], addedCapabilities: Set(all).subtracting(DefaultContainer.capabilities).sorted(),
-            seccompOff: true, runsAsRoot: true))
+            seccompOff: true, runsAsRoot: true, capabilities: all.sorted()))
         XCTAssertEqual(container.sources, [bundle])
         XCTAssertEqual(container.notes, [])
     }
@@ -265,7 +268,7 @@ final class ContainerMetadataTests: XCTestCase {
         XCTAssertTrue(identity.rootless)
         let container = reader.read(identity, state: nil)
         XCTAssertNil(container.name)
-        XCTAssertEqual(container.grants, Container.Grants(runsAsRoot: true))
+        XCTAssertEqual(container.grants, Container.Grants(runsAsRoot: true, capabilities: DefaultContainer.capabilities.sorted(), seccompAllowed: 2))
         XCTAssertEqual(container.sources, [bundle])
         XCTAssertEqual(container.notes, ["podman: name and image are in its database, which auditq does not read"])
     }
@@ -287,7 +290,8 @@ final class ContainerMetadataTests: XCTestCase {
         let state = RuntimeState.Entry(runtime: .runc, id: "x1", bundle: "/bundles/x1", cgroupPaths: ["/auditq-test/x1"],
                                        stateFile: "/run/runc/x1/state.json", initPid: 4242)
         XCTAssertEqual(reader.read(CgroupIdentity(runtime: .runc, id: "x1"), state: state), Container(
-            id: "x1", runtime: .runc, name: "x1", grants: Container.Grants(seccompOff: true, runsAsRoot: true),
+            id: "x1", runtime: .runc, name: "x1", grants: Container.Grants(seccompOff: true, runsAsRoot: true,
+                                                               capabilities: ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]),
             sources: ["/bundles/x1/config.json"]))
     }
 
