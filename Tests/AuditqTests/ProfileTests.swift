@@ -207,6 +207,15 @@ final class ProfileTests: XCTestCase {
             XCTAssertFalse(check.out.contains("  write (") || check.out.contains("  read ("), check.out)
             let clean = try TestSupport.auditq(["profile", "--store", store, "--check", enforce, "--container", learner.id])
             XCTAssertEqual(clean.status, 0, "the learned run needs nothing more: \(clean.out)")
+
+            // An unknown container, an empty window: one line, exit 1.
+            let unknown = try TestSupport.auditq(["profile", "--store", store, "--container", "no-such-\(tag)"])
+            XCTAssertEqual(unknown.status, 1)
+            XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1, unknown.stderr)
+            XCTAssertTrue(unknown.stderr.contains("no container no-such-\(tag)"), unknown.stderr)
+            let empty = try TestSupport.auditq(["profile", "--store", store, "--container", learner.id, "-ts", "01/01/2001", "-te", "01/02/2001"])
+            XCTAssertEqual(empty.status, 1)
+            XCTAssertTrue(empty.stderr.contains("nothing was learned in this window"), empty.stderr)
         }
     }
 
@@ -255,6 +264,113 @@ final class ProfileTests: XCTestCase {
                 XCTAssertTrue(missing.isEmpty, "\(runtime) \(version ?? "?") calls \(missing.sorted()) after installing the filter: add them to its baseline")
             }
         }
+    }
+
+    /// Loads a seccomp filter into itself (libseccomp through ctypes: the
+    /// library every runtime uses), then execs the program: a host
+    /// program's stand-in for a runtime. Refusals are logged (the LOG
+    /// attribute), as auditq's enforce-mode JSON asks of a runtime.
+    static let seccompExec = """
+        import ctypes, json, os, sys
+        lib = ctypes.CDLL("libseccomp.so.2")
+        lib.seccomp_init.restype = ctypes.c_void_p
+        lib.seccomp_init.argtypes = [ctypes.c_uint32]
+        lib.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+        lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
+        lib.seccomp_load.argtypes = [ctypes.c_void_p]
+        profile = json.load(open(sys.argv[1]))
+        assert profile["defaultAction"] == "SCMP_ACT_ERRNO"
+        ctx = lib.seccomp_init(0x00050000 | profile.get("defaultErrnoRet", 1))
+        lib.seccomp_attr_set(ctx, 6, 1)  # SCMP_FLTATR_CTL_LOG
+        # This loader's own exec comes after the filter, like a runtime's.
+        for name in set(sum((r["names"] for r in profile["syscalls"] if r["action"] == "SCMP_ACT_ALLOW"), [])) | {"execve"}:
+            nr = lib.seccomp_syscall_resolve_name(name.encode())
+            if nr >= 0:
+                lib.seccomp_rule_add(ctx, 0x7fff0000, nr, 0)
+        assert lib.seccomp_load(ctx) == 0
+        os.execv(sys.argv[2], sys.argv[2:])
+        """
+
+    /// A host program (a copy of busybox, so its inode is its own): learned
+    /// with --exe, run again under its seccomp profile and only the
+    /// capabilities it used (setpriv), then a variant that is refused.
+    func testHostProgramProfile() throws {
+        try prerequisites()
+        guard let setpriv = TestSupport.which("setpriv"), let python = TestSupport.which("python3") else {
+            throw TestSupport.missing("setpriv and python3 are needed to confine a host program")
+        }
+        try KernelAudit.exclusive {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let store = dir.appendingPathComponent("p.db").path
+            let key = KernelAudit.uniqueKey("lpx")
+            let tag = String(key.suffix(6))
+            // Named busybox (it picks its applet from argv[0]), in a directory of its own.
+            let bin = dir.appendingPathComponent("bin-\(tag)")
+            try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+            let prog = bin.appendingPathComponent("busybox").path
+            try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: prog)
+            let work = dir.appendingPathComponent("work").path
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            let script = "cd \(work); echo data > f; cat f; ls / | head -1; chown 1 f; rm -f f; echo done"
+            let variant = script + "; mkdir d 2>&1; echo mkdir=$?"
+
+            var daemon = try AuditqdProcess(["--store", store, "--mode", "primary", "--no-rules", "--learn"])
+            XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
+            let learned = try TestSupport.run(prog, ["sh", "-c", script])
+            XCTAssertEqual(learned.status, 0, learned.stderr)
+            XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
+
+            let summary = try TestSupport.auditq(["profile", "--store", store, "--exe", prog])
+            XCTAssertEqual(summary.status, 0, summary.stderr)
+            XCTAssertTrue(summary.out.contains("program \(prog)"), summary.out)
+            XCTAssertTrue(summary.out.contains("CAP_CHOWN"), summary.out)
+            let report = try JSONDecoder().decode(Report.self, from: Data(try TestSupport.auditq(
+                ["profile", "--store", store, "--exe", prog, "--format", "json"]).out.utf8))
+            XCTAssertNil(report.runtimeBaseline, "a host program has no runtime")
+            XCTAssertEqual(report.capabilities.granted?.count ?? 0 >= 38, true, "root's permitted set: \(report.capabilities.granted ?? [])")
+            let systemd = try TestSupport.auditq(["profile", "--store", store, "--exe", prog, "--format", "systemd"]).out
+            XCTAssertTrue(systemd.contains("CapabilityBoundingSet=CAP_CHOWN"), systemd)
+            XCTAssertTrue(systemd.contains("SystemCallFilter="), systemd)
+            let profile = dir.appendingPathComponent("prog.json").path
+            try TestSupport.auditq(["profile", "--store", store, "--exe", prog, "--format", "seccomp"]).out
+                .write(toFile: profile, atomically: true, encoding: .utf8)
+            let loader = dir.appendingPathComponent("seccomp-exec.py").path
+            try Self.seccompExec.write(toFile: loader, atomically: true, encoding: .utf8)
+            let caps = report.capabilities.used.map { "+" + $0.capability.dropFirst(4).lowercased() }.joined(separator: ",")
+            let confine = ["--bounding-set", "-all" + (caps.isEmpty ? "" : "," + caps), "--inh-caps", "-all", python, loader, profile, prog]
+
+            daemon = try AuditqdProcess(["--store", store, "--mode", "primary", "--no-rules"])
+            XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
+            let again = try TestSupport.run(setpriv, confine + ["sh", "-c", script])
+            XCTAssertEqual(again.status, 0, again.stderr)
+            XCTAssertEqual(again.out, learned.out, "the same output under its profile")
+            let refused = try TestSupport.run(setpriv, confine + ["sh", "-c", variant])
+            XCTAssertTrue(refused.out.contains("mkdir=1") && refused.out.contains("Operation not permitted"), refused.out)
+            TestSupport.wait(timeout: 20) { TestSupport.storedCount(store, ["-m", "SECCOMP", "-x", prog]) >= 1 }
+            XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
+            let records = try TestSupport.auditq(["search", "--store", store, "-m", "SECCOMP", "-x", prog, "--raw"]).out
+            let refusedCalls = Set(records.split(separator: "\n").compactMap { Self.field("syscall", in: String($0)).flatMap(Int.init) }
+                .compactMap { SyscallNames.name($0, arch: .x86_64) })
+            XCTAssertEqual(refusedCalls, ["mkdir"], "only the variant's mkdir was refused, and it is in the store")
+        }
+    }
+
+    /// What cannot make a profile says so in one line, exit status 1.
+    func testNoProfileWithoutLearning() throws {
+        let dir = TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = dir.appendingPathComponent("i.db").path
+        let log = dir.appendingPathComponent("a.log").path
+        try "type=SYSCALL msg=audit(1700000000.000:1): arch=c000003e syscall=59 success=yes exit=0 a0=0 a1=0 a2=0 a3=0 items=0 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"x\" exe=\"/bin/x\" key=(null)\n"
+            .write(toFile: log, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try TestSupport.auditq(["import", "--store", store, log]).status, 0)
+        let r = try TestSupport.auditq(["profile", "--store", store, "--container", "web"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("no syscall learning in this store"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertEqual(try TestSupport.auditq(["profile", "--store", store]).status, 64, "no subject: a usage error")
+        XCTAssertEqual(try TestSupport.auditq(["profile", "--store", store, "--exe", "/x", "--check", "p.json"]).status, 64)
     }
 
     static func field(_ name: String, in line: String) -> String? {
