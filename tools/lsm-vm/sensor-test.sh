@@ -89,6 +89,10 @@ fi
 sh /lsm-vm/container-test.sh </dev/null
 containers=$?
 
+# --- least privilege: learn with lsm/capable, enforce the profile ---------------
+sh /lsm-vm/profile-test.sh </dev/null
+profiled=$?
+
 # --- auditqd --protect: the store and the collector are guarded ---------------
 # Only pid 1 may signal a protecting collector, so this one is left running:
 # the VM powers off after the script.
@@ -110,4 +114,4 @@ if [ $denied -ne 3 ] || [ "$reported" -lt 3 ]; then
     echo "protect: FAIL"; sed 's/^/  auditqd: /' $PLOG | tail -n 10; exit 1
 fi
 echo "protect: PASS"
-[ $missing -eq 0 ] && [ $containers -eq 0 ]
+[ $missing -eq 0 ] && [ $containers -eq 0 ] && [ $profiled -eq 0 ]

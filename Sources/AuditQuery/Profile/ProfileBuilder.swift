@@ -61,11 +61,23 @@ public enum ProfileBuilder {
         var permitted: UInt64 = 0
         var wrote = false
         var firstMs = Int64.max, lastMs = Int64.min
-        for row in rows {
-            guard let learned = row.payload(Ledger.Learned.self) else { continue }
+        let payloads = rows.map { ($0, $0.payload(Ledger.Learned.self)) }
+        // The runtime's executables, by file: runc's init runs from a copy
+        // of itself (a memfd named "/" or "/proc/self/exe"), known by the
+        // comm of whoever first ran it.
+        var runtimeFiles: Set<String> = []
+        if subject.isContainer {
+            for case let (_, learned?) in payloads {
+                for p in learned.programs where Runtimes.isRuntime(exe: p.exe, comm: p.comm) { runtimeFiles.insert("\(p.exeDevice)/\(p.exeInode)") }
+            }
+        }
+        func isRuntime(_ exe: String, _ device: String, _ inode: UInt64, comm: String) -> Bool {
+            subject.isContainer && (runtimeFiles.contains("\(device)/\(inode)") || Runtimes.isRuntime(exe: exe, comm: comm))
+        }
+        for case let (row, learned?) in payloads {
             var matched = false
             for p in learned.programs where subject.matches(boot: learned.bootID, cgroup: p.cgroupID, exe: p.exe, device: p.exeDevice, inode: p.exeInode) {
-                if subject.isContainer && Runtimes.isRuntime(exe: p.exe, comm: p.comm) { runtimeSeen = true; continue }
+                if isRuntime(p.exe, p.exeDevice, p.exeInode, comm: p.comm) { runtimeSeen = true; continue }
                 matched = true
                 let arch = UsageProfile.Arch(rawValue: p.arch) ?? .x86_64
                 if p.syscalls.contains(Self.wroteBit) { wrote = true }
@@ -75,7 +87,7 @@ public enum ProfileBuilder {
                 permitted |= p.capPermitted
             }
             for c in learned.capabilities where subject.matches(boot: learned.bootID, cgroup: c.cgroupID, exe: c.exe, device: c.exeDevice, inode: c.exeInode) {
-                if subject.isContainer && Runtimes.isRuntime(exe: c.exe, comm: "") { continue }
+                if isRuntime(c.exe, c.exeDevice, c.exeInode, comm: "") { continue }
                 let arch = UsageProfile.Arch(rawValue: c.arch) ?? .x86_64
                 let call = c.syscall.map { SyscallNames.name($0, arch: arch) ?? "#\($0)" }
                 if learned.capabilitySource == "tracepoint" && Probes.isProbe(capability: c.capability, syscall: call) { continue }
@@ -237,7 +249,10 @@ enum Runtimes {
 
     static func isRuntime(exe: String, comm: String) -> Bool {
         let base = exe.split(separator: "/").last.map(String.init) ?? exe
-        return binaries.contains(base) || exe.hasPrefix("/memfd:runc") || comm.hasPrefix("runc:[")
+        // runc 1.1 re-runs itself from a sealed memfd copy through fexecve:
+        // exec'd as /dev/fd/N (or /proc/self/fd/N), its d_path "/".
+        return binaries.contains(base) || exe.hasPrefix("/memfd:runc") || comm.hasPrefix("runc")
+            || exe.hasPrefix("/dev/fd/") || exe.hasPrefix("/proc/self/fd/") || exe == "/" || exe == "/proc/self/exe"
     }
 
     /// The low-level runtime that installs the filter: runc for docker and

@@ -21,7 +21,7 @@ enum ProfileEvidence {
     /// A runtime starting the container (runc runs itself again as
     /// /proc/self/exe), not the container's own exec.
     static func isRuntimeExec(_ exe: String) -> Bool {
-        exe == "/proc/self/exe" || exe.hasPrefix("/proc/self/fd/") || Runtimes.isRuntime(exe: exe, comm: "")
+        exe == "/" || exe == "/proc/self/exe" || exe.hasPrefix("/proc/self/fd/") || Runtimes.isRuntime(exe: exe, comm: "")
     }
 
     static func add(_ db: Database, subject: ProfileBuilder.Subject, window: (Int64, Int64), to profile: inout UsageProfile) throws {
