@@ -9,6 +9,11 @@
 #include "auditq.h"
 #include "forks.h"
 #include "watch.h"
+#include "learn.h"
+
+/* `auditqd --learn` in tracepoint mode: this program records each syscall
+ * for learning too (learn.h), instead of a second sys_enter program. */
+const volatile __u32 learn_on = 0;
 
 /* x86_64 syscall numbers behind the LSM hooks. */
 enum {
@@ -82,6 +87,8 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
     unsigned long str = 0, str2 = 0;
+    if (learn_on)
+        learn_syscall(regs, id);
     switch (id) {
     /* execve/execveat: not here. sched_process_exec reports each exec that
      * happens (with its file and argv[0]); one that fails is audit's to log. */

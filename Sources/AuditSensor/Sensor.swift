@@ -261,6 +261,15 @@ public final class Sensor: @unchecked Sendable {
         try object.setReadOnlyGlobal("self_tgid", UInt32(getpid()))
         if !options.protectPaths.isEmpty { try object.setReadOnlyGlobal("enforce", 1) }
         if let nargs = Self.bpfHookArguments() { try object.setReadOnlyGlobal("bpf_hook_nargs", nargs) }
+        if object.name == BPFPrograms.fallbackFamily {
+            // It declares learning's maps (its sys_enter program learns when
+            // asked); unasked, they are made as small as they can be.
+            if options.learn {
+                try object.setReadOnlyGlobal("learn_on", 1)
+            } else {
+                for map in ["learn_syscalls", "learn_caps", "learn_exes"] { try? object.setMaxEntries(map: map, 1) }
+            }
+        }
         try object.load()
     }
 
@@ -270,8 +279,9 @@ public final class Sensor: @unchecked Sendable {
     /// hook says more, and on kernels before 6.14, which lack it).
     static func skipped(family: String, mode: Mode) -> [String] {
         guard family == BPFPrograms.learnFamily else { return [] }
-        return mode == .lsm || !hasTracepoint("cap_capable") ? ["learn_cap_capable"] + (mode == .lsm ? [] : ["learn_capable"])
-                                                             : ["learn_capable"]
+        // In tracepoint mode the fallback's sys_enter program learns too.
+        guard mode == .tracepoint else { return ["learn_cap_capable"] }
+        return ["learn_sys_enter", "learn_capable"] + (hasTracepoint("cap_capable") ? [] : ["learn_cap_capable"])
     }
 
     static func learningState(mode: Mode) -> String {

@@ -11,7 +11,7 @@ struct SensorPins {
     /// Pinned with the links, so a takeover reads them: the maps every
     /// object shares, and learning's (kept by learn.bpf.c alone).
     static let sharedMaps = ["events", "reserve_fails", "watch_paths"] + learnMaps
-    static let learnMaps = ["learn_syscalls", "learn_caps", "learn_exes", "learn_fails"]
+    static let learnMaps = ["learn_syscalls", "learn_caps", "learn_exes", "learn_fails", "learn_tasks"]
     let directory: String
 
     init(mode: String) { directory = Self.root + "/" + mode }

@@ -27,6 +27,24 @@ struct {
     __type(value, struct auditq_learn_exe_value);
 } learn_exes SEC(".maps");
 
+/* Per task: the bits this task has already put in learn_syscalls for its
+ * current image and cgroup (x86_64 calls only), so a syscall it has made
+ * before costs a task-storage lookup and a bit test, not the executable's
+ * inode and a hash lookup. Tagged with the exec count and the cgroup: an
+ * exec or a move to another cgroup starts it afresh. */
+struct learn_task {
+    __u64 exec_id;
+    __u64 cgroup_id;
+    __u64 syscalls[AUDITQ_LEARN_WORDS];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct learn_task);
+} learn_tasks SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, AUDITQ_LEARN_FAIL_SLOTS);
@@ -105,6 +123,91 @@ static __always_inline void learn_cap(int cap, bool denied)
     __u64 one = 1;
     if (bpf_map_update_elem(&learn_caps, &key, &one, BPF_NOEXIST) != 0 && !bpf_map_lookup_elem(&learn_caps, &key))
         learn_fail(AUDITQ_LEARN_FAIL_CAPS);
+}
+
+/* The first syscall of a key: its value, with who made it. */
+static __always_inline struct auditq_learn_value *learn_new(struct task_struct *task, struct auditq_learn_key *key)
+{
+    struct auditq_learn_value v = {};
+    v.first_ns = bpf_ktime_get_boot_ns();
+    learn_caps_of(task->cred, &v.cap_effective, &v.cap_permitted);
+    v.uid = (__u32)bpf_get_current_uid_gid();
+    v.tgid = bpf_get_current_pid_tgid() >> 32;
+    bpf_get_current_comm(v.comm, sizeof(v.comm));
+    if (bpf_map_update_elem(&learn_syscalls, key, &v, BPF_NOEXIST) != 0) {
+        struct auditq_learn_value *raced = bpf_map_lookup_elem(&learn_syscalls, key);
+        if (!raced)
+            learn_fail(AUDITQ_LEARN_FAIL_SYSCALLS);
+        return raced;
+    }
+    return bpf_map_lookup_elem(&learn_syscalls, key);
+}
+
+#define O_WRITING 0x243 /* O_WRONLY | O_RDWR | O_CREAT | O_TRUNC */
+
+/* An open that may write a file. i386's opens are all counted (their
+ * flags sit in other registers): the answer errs towards "wrote". */
+static __always_inline bool opens_for_write(__u32 arch, __u32 nr, struct pt_regs *regs)
+{
+    if (arch == AUDITQ_ARCH_I386)
+        return nr == 5 || nr == 8 || nr == 295 || nr == 437; /* open, creat, openat, openat2 */
+    switch (nr) {
+    case 2: return regs->si & O_WRITING;       /* open(path, flags) */
+    case 257: return regs->dx & O_WRITING;     /* openat(dirfd, path, flags) */
+    case 85: case 437: return true;            /* creat; openat2 (flags in user memory) */
+    default: return false;
+    }
+}
+
+/* Records syscall `id` of the current task (called from a sys_enter program). */
+static __always_inline int learn_syscall(struct pt_regs *regs, long id)
+{
+    if (id < 0 || auditq_ignored())
+        return 0;
+    struct task_struct *task = bpf_get_current_task_btf();
+    struct auditq_learn_key key = {};
+    __u32 nr;
+    key.arch = learn_arch(task, id, &nr);
+    __u32 word = nr >> 6;
+    if (word >= AUDITQ_LEARN_WORDS)
+        return 0;
+    __u64 bit = 1ULL << (nr & 63);
+    bool wrote = opens_for_write(key.arch, nr, regs);
+    const __u64 wrote_bit = 1ULL << (AUDITQ_LEARN_WROTE_BIT & 63);
+    const __u32 wrote_word = AUDITQ_LEARN_WROTE_BIT >> 6;
+    key.cgroup_id = bpf_get_current_cgroup_id();
+
+    /* The fast path: a call this task made before, in this image and cgroup. */
+    struct learn_task *t = 0;
+    if (key.arch == AUDITQ_ARCH_X86_64) {
+        t = bpf_task_storage_get(&learn_tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+        if (t) {
+            __u64 exec_id = task->self_exec_id;
+            if (t->exec_id != exec_id || t->cgroup_id != key.cgroup_id) {
+                __builtin_memset(t->syscalls, 0, sizeof(t->syscalls));
+                t->exec_id = exec_id;
+                t->cgroup_id = key.cgroup_id;
+            } else if ((t->syscalls[word] & bit) && (!wrote || (t->syscalls[wrote_word] & wrote_bit))) {
+                return 0;
+            }
+        }
+    }
+
+    learn_exe(task, &key.exe_ino, &key.exe_dev);
+    struct auditq_learn_value *v = bpf_map_lookup_elem(&learn_syscalls, &key);
+    if (!v && !(v = learn_new(task, &key)))
+        return 0;
+    /* Read first: a bit already set costs no write to a shared cache line. */
+    if (!(v->syscalls[word] & bit))
+        __sync_fetch_and_or(&v->syscalls[word], bit);
+    if (wrote && !(v->syscalls[wrote_word] & wrote_bit))
+        __sync_fetch_and_or(&v->syscalls[wrote_word], wrote_bit);
+    if (t) {
+        t->syscalls[word] |= bit;
+        if (wrote)
+            t->syscalls[wrote_word] |= wrote_bit;
+    }
+    return 0;
 }
 
 #endif /* AUDITQ_LEARN_H */

@@ -43,10 +43,12 @@ enum bpf_map_type {
     BPF_MAP_TYPE_LPM_TRIE = 11,
     BPF_MAP_TYPE_LRU_HASH = 9,
     BPF_MAP_TYPE_RINGBUF = 27,
+    BPF_MAP_TYPE_TASK_STORAGE = 29,
 };
 /* bpf_ringbuf_submit flags and bpf_ringbuf_query's question */
 enum { BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2 };
 enum { BPF_RB_AVAIL_DATA = 0 };
+enum { BPF_LOCAL_STORAGE_GET_F_CREATE = 1 };
 enum { BPF_ANY = 0, BPF_NOEXIST = 1, BPF_F_NO_PREALLOC = 1 };
 enum { BPF_MAP_CREATE = 0, BPF_PROG_LOAD = 5 };
 enum { AF_INET = 2, AF_INET6 = 10 };
@@ -98,6 +100,7 @@ struct task_struct {
     kuid_t loginuid;
     unsigned int sessionid;
     int exit_code;
+    __u64 self_exec_id;
     char comm[16];
 };
 
