@@ -31,11 +31,25 @@ public enum SystemdSnippet {
             lines.append("SystemCallErrorNumber=EPERM")
         }
 
-        lines.append("ProtectSystem=strict")
-        lines += wrapped("ReadWritePaths=", writableDirectories(p).map(pathWord))
+        // A write the kernel saw but no audit rule named leaves no path to
+        // allow: a read-only system would break the program, so it is left
+        // to the operator. Likewise sockets whose families no event shows.
+        let directories = writableDirectories(p)
+        if p.wroteFiles && directories.isEmpty {
+            lines.append("# Files were opened for writing, but no audit rule named them: add ProtectSystem=strict")
+            lines.append("# with ReadWritePaths= for them once known (an audit watch on the program shows them).")
+        } else {
+            lines.append("ProtectSystem=strict")
+            lines += wrapped("ReadWritePaths=", directories.map(pathWord))
+        }
 
         let families = Set(p.networkFamilies.map(addressFamily)).sorted()
-        lines.append("RestrictAddressFamilies=" + (families.isEmpty ? "none" : families.joined(separator: " ")))
+        let madeSockets = p.syscalls.values.contains { $0.contains("socket") || $0.contains("socketcall") || $0.contains("socketpair") }
+        if families.isEmpty && madeSockets {
+            lines.append("# It made sockets, but no event shows their families: add RestrictAddressFamilies= once known.")
+        } else {
+            lines.append("RestrictAddressFamilies=" + (families.isEmpty ? "none" : families.joined(separator: " ")))
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

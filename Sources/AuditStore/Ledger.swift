@@ -59,6 +59,17 @@ public enum Ledger {
                                      arguments: StatementArguments(kinds.map(\.rawValue))).compactMap(row)
     }
 
+    /// Every row of `kinds` whose span (first to last time; the time it was
+    /// recorded when it has none) meets the window
+    /// from `start` to `end` (ms, both included), oldest first.
+    public static func rows(_ db: Database, kinds: [Kind], from start: Int64, to end: Int64) throws -> [Row] {
+        let marks = Array(repeating: "?", count: kinds.count).joined(separator: ",")
+        return try GRDB.Row.fetchAll(db, sql: """
+            SELECT \(columns) FROM coverage WHERE kind IN (\(marks))
+              AND COALESCE(first_time_ms, recorded_ms) <= ? AND COALESCE(last_time_ms, first_time_ms, recorded_ms) >= ? ORDER BY id
+            """, arguments: StatementArguments(kinds.map(\.rawValue) + [end, start])).compactMap(row)
+    }
+
     /// Every row of `kinds` whose detail names this boot (`bootID`), oldest first.
     public static func rows(_ db: Database, kinds: [Kind], bootID: String) throws -> [Row] {
         let marks = Array(repeating: "?", count: kinds.count).joined(separator: ",")

@@ -356,6 +356,37 @@ final class ProfileTests: XCTestCase {
         }
     }
 
+    /// A collector killed while learning leaves a gap the ledger records:
+    /// a profile whose window holds it says so, and exits 3.
+    func testProfileLearnedAcrossALossSaysSo() throws {
+        try prerequisites()
+        try KernelAudit.exclusive {
+            let dir = TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let store = dir.appendingPathComponent("p.db").path
+            let bin = dir.appendingPathComponent("bin")
+            try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+            let prog = bin.appendingPathComponent("busybox").path
+            try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: prog)
+            var daemon = try AuditqdProcess(["--store", store, "--mode", "primary", "--no-rules", "--learn"])
+            XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
+            XCTAssertEqual(try TestSupport.run(prog, ["sh", "-c", "echo one"]).status, 0)
+            // Learning is stored every 5 s; then the collector dies.
+            TestSupport.wait(timeout: 20) { (try? TestSupport.auditq(["profile", "--store", store, "--exe", prog]).status) == 0 }
+            daemon.kill9()
+            daemon = try AuditqdProcess(["--store", store, "--mode", "primary", "--no-rules", "--learn"])
+            XCTAssertTrue(daemon.waitFor("collecting in primary mode"), daemon.stderr)
+            XCTAssertEqual(try TestSupport.run(prog, ["sh", "-c", "echo two; ls / >/dev/null"]).status, 0)
+            XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
+            let r = try TestSupport.auditq(["profile", "--store", store, "--exe", prog])
+            XCTAssertEqual(r.status, 3, "learned across a loss: \(r.stderr)")
+            XCTAssertTrue(r.out.contains("warning: learned across"), r.out)
+            XCTAssertTrue(r.out.contains("collector_unclean_stop"), r.out)
+            XCTAssertTrue(r.stderr.contains("learned across"), r.stderr)
+            XCTAssertTrue(r.out.contains("syscalls:"), "the profile is printed all the same: \(r.out)")
+        }
+    }
+
     /// What cannot make a profile says so in one line, exit status 1.
     func testNoProfileWithoutLearning() throws {
         let dir = TestSupport.temporaryDirectory()

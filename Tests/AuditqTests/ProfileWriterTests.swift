@@ -244,7 +244,7 @@ final class ProfileWriterTests: XCTestCase {
     }
 
     func testSystemdGrantsNoCapabilitiesAndWrapsTheFilter() {
-        let many = Set(SyscallNames.all(arch: .x86_64).prefix(120))
+        let many = Set(SyscallNames.all(arch: .x86_64).prefix(120)).subtracting(["socket", "socketpair"])
         var p = container(syscalls: [.x86_64: many], caps: [],
                           files: ["/var/lib/app/db", "/var/lib/app/cache/x", "/dev/null"], dirs: ["/var/lib/app/cache", "/run/app/"])
         p.subject = .exe(path: "/usr/bin/app")
@@ -272,6 +272,17 @@ final class ProfileWriterTests: XCTestCase {
         XCTAssertTrue(net.contains("CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n"), net)
         XCTAssertTrue(net.contains("RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX\n"), net)
         XCTAssertTrue(net.contains("SystemCallArchitectures=native x86\n"), net)
+
+        // Written, but no path recorded; sockets, but no family seen: the
+        // unit does not guess (a read-only system would break it).
+        var blind = container(syscalls: [.x86_64: ["openat", "write", "socket", "connect"]], caps: [])
+        blind.subject = .exe(path: "/usr/bin/app")
+        blind.wroteFiles = true
+        let cautious = SystemdSnippet.render(blind)
+        let settings = cautious.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        XCTAssertFalse(settings.contains { $0.hasPrefix("ProtectSystem=") }, cautious)
+        XCTAssertFalse(settings.contains { $0.hasPrefix("RestrictAddressFamilies=") }, cautious)
+        XCTAssertTrue(cautious.contains("# Files were opened for writing"), cautious)
     }
 
     func testAppArmorSkeletonBalancesAndListsWhatWasUsed() {

@@ -47,7 +47,7 @@ public enum ProfileBuilder {
         guard learning.contains(where: { $0.hasPrefix("syscalls") }) else {
             throw ProfileFailure("no syscall learning in this store: run auditqd with --learn (and the BPF sensor) while the workload runs")
         }
-        let rows = try Ledger.rows(db, kinds: [.learned]).filter { ($0.lastTimeMs ?? $0.timeMs) >= start && $0.timeMs <= end }
+        let rows = try Ledger.rows(db, kinds: [.learned], from: start, to: end)
         guard !rows.isEmpty else {
             throw ProfileFailure("nothing was learned in this window: auditqd --learn was not running, or nothing ran")
         }
@@ -161,10 +161,7 @@ public enum ProfileBuilder {
     /// collectors that died without a stop row.
     static func losses(_ db: Database, from start: Int64, to end: Int64) throws -> [UsageProfile.Loss] {
         let kinds: [Ledger.Kind] = [.kernelLost, .socketOverrun, .sensorDrop, .learnFull, .serialGap, .uncleanStop, .storeFull, .followGap]
-        return try Ledger.rows(db, kinds: kinds).filter { row in
-            let first = row.timeMs, last = row.lastTimeMs ?? row.timeMs
-            return last >= start && first <= end
-        }.map { row in
+        return try Ledger.rows(db, kinds: kinds, from: start, to: end).map { row in
             UsageProfile.Loss(kind: row.kind.rawValue, timeMs: row.timeMs, count: row.count ?? 0, detail: row.detail ?? "")
         }
     }
