@@ -6,14 +6,15 @@
 /// permitted" when fstatfs is denied. So each profile adds its runtime's
 /// baseline.
 ///
-/// Measured, not copied: `tools/measure-runtime-baseline` runs the runtime
-/// with a log-only filter while auditqd collects, and lists the SECCOMP
-/// records of the runtime's process (comm "runc:[2:INIT]" for runc, the
-/// crun binary for crun), over several runs, with noNewPrivileges off
-/// (docker's default): then the filter goes in before the runtime drops
-/// privileges (setuid, capset, …), so more of its calls come after it than
-/// with no_new_privs set; `RuntimeBaselineTests` measures
-/// again and fails when the runtime now needs one not listed here. A Go
+/// Measured, not copied: `ProfileTests.testRuntimeBaselinesHoldWhatTheRuntimesCall`
+/// runs each runtime three times with a log-only filter while auditqd
+/// collects, reads the SECCOMP records of the runtime's own process (comm
+/// "runc:[2:INIT]" for runc, the crun binary for crun) and fails, naming
+/// them, when the runtime calls one not listed here — or when the installed
+/// version has no baseline: its failure message is how a new version's list
+/// is made. It runs with noNewPrivileges off (docker's default): then the
+/// filter goes in before the runtime drops privileges (setuid, capset, …),
+/// so more of its calls come after it than with no_new_privs set. A Go
 /// runtime (runc) may also be preempted or collect garbage at any point
 /// after the filter, so its scheduler's calls are listed as a family of
 /// their own.
