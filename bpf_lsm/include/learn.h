@@ -45,6 +45,26 @@ struct {
     __type(value, struct learn_task);
 } learn_tasks SEC(".maps");
 
+/* Per CPU: the bits of the task that last made a syscall here, so a tight
+ * loop of one task costs a few loads and a bit test, no helper call (the
+ * per-CPU array lookup is inlined). Tagged with the task (pid and start
+ * time), its exec count and its cgroup; filled from learn_tasks. */
+struct learn_cpu {
+    __u64 start_time;
+    __u64 exec_id;
+    __u64 cgroup_id;
+    __u32 pid;
+    __u32 _pad;
+    __u64 syscalls[AUDITQ_LEARN_WORDS];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct learn_cpu);
+} learn_cpus SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, AUDITQ_LEARN_FAIL_SLOTS);
@@ -125,6 +145,18 @@ static __always_inline void learn_cap(int cap, bool denied)
         learn_fail(AUDITQ_LEARN_FAIL_CAPS);
 }
 
+/* This CPU's copy becomes the task's (learn_cpus). */
+static __always_inline void learn_cache(struct learn_cpu *c, struct task_struct *task, struct learn_task *t)
+{
+    if (!c)
+        return;
+    c->pid = task->pid;
+    c->start_time = task->start_time;
+    c->exec_id = t->exec_id;
+    c->cgroup_id = t->cgroup_id;
+    __builtin_memcpy(c->syscalls, t->syscalls, sizeof(c->syscalls));
+}
+
 /* The first syscall of a key: its value, with who made it. */
 static __always_inline struct auditq_learn_value *learn_new(struct task_struct *task, struct auditq_learn_key *key)
 {
@@ -162,7 +194,7 @@ static __always_inline bool opens_for_write(__u32 arch, __u32 nr, struct pt_regs
 /* Records syscall `id` of the current task (called from a sys_enter program). */
 static __always_inline int learn_syscall(struct pt_regs *regs, long id)
 {
-    if (id < 0 || auditq_ignored())
+    if (id < 0)
         return 0;
     struct task_struct *task = bpf_get_current_task_btf();
     struct auditq_learn_key key = {};
@@ -175,19 +207,31 @@ static __always_inline int learn_syscall(struct pt_regs *regs, long id)
     bool wrote = opens_for_write(key.arch, nr, regs);
     const __u64 wrote_bit = 1ULL << (AUDITQ_LEARN_WROTE_BIT & 63);
     const __u32 wrote_word = AUDITQ_LEARN_WROTE_BIT >> 6;
-    key.cgroup_id = bpf_get_current_cgroup_id();
+    /* bpf_get_current_cgroup_id()'s answer, by direct loads. */
+    key.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+
+    /* The fastest path: the task this CPU last saw, a call it made before. */
+    __u32 zero = 0;
+    struct learn_cpu *c = bpf_map_lookup_elem(&learn_cpus, &zero);
+    __u64 exec_id = task->self_exec_id;
+    if (c && key.arch == AUDITQ_ARCH_X86_64 && c->pid == (__u32)task->pid && c->start_time == task->start_time
+        && c->exec_id == exec_id && c->cgroup_id == key.cgroup_id
+        && (c->syscalls[word] & bit) && (!wrote || (c->syscalls[wrote_word] & wrote_bit)))
+        return 0;
+    if (auditq_ignored())
+        return 0;
 
     /* The fast path: a call this task made before, in this image and cgroup. */
     struct learn_task *t = 0;
     if (key.arch == AUDITQ_ARCH_X86_64) {
         t = bpf_task_storage_get(&learn_tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
         if (t) {
-            __u64 exec_id = task->self_exec_id;
             if (t->exec_id != exec_id || t->cgroup_id != key.cgroup_id) {
                 __builtin_memset(t->syscalls, 0, sizeof(t->syscalls));
                 t->exec_id = exec_id;
                 t->cgroup_id = key.cgroup_id;
             } else if ((t->syscalls[word] & bit) && (!wrote || (t->syscalls[wrote_word] & wrote_bit))) {
+                learn_cache(c, task, t);
                 return 0;
             }
         }
@@ -206,6 +250,7 @@ static __always_inline int learn_syscall(struct pt_regs *regs, long id)
         t->syscalls[word] |= bit;
         if (wrote)
             t->syscalls[wrote_word] |= wrote_bit;
+        learn_cache(c, task, t);
     }
     return 0;
 }

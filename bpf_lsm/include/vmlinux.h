@@ -77,6 +77,7 @@ struct cred___old {
 };
 
 struct file;
+struct css_set;
 
 struct mm_struct {
     unsigned long arg_start;
@@ -101,6 +102,8 @@ struct task_struct {
     unsigned int sessionid;
     int exit_code;
     __u64 self_exec_id;
+    __u64 start_time;
+    struct css_set *cgroups;
     char comm[16];
 };
 
@@ -174,6 +177,11 @@ struct cgroup {
     struct kernfs_node *kn;
     struct cgroup_root *root;
     int level;
+};
+
+/* learn.h: the task's default-hierarchy cgroup, read without a helper call. */
+struct css_set {
+    struct cgroup *dfl_cgrp;
 };
 
 struct user_namespace;
