@@ -26,6 +26,9 @@ public struct CollectionStatus: Sendable {
     /// What the BPF sensor ran as in the latest run that started one.
     public var sensor: Ledger.SensorState?
     public var sensorDrops: Int64 = 0
+    /// What learning's full maps kept out (`learn_full` rows): a loss of
+    /// what `auditq profile` knows, not of events.
+    public var learnFull: Int64 = 0
     public var runs: [Run] = []
     /// The latest rule set a collector loaded.
     public var rules: Ledger.RuleLoad?
@@ -56,7 +59,7 @@ public struct CollectionStatus: Sendable {
             status.runs = history.runs
             status.rules = history.ruleLoads.last
             status.sensor = history.sensor
-            let kinds: [Ledger.Kind] = [.kernelLost, .socketOverrun, .serialGap, .import, .followGap, .skippedLine, .sensorDrop, .storeFull]
+            let kinds: [Ledger.Kind] = [.kernelLost, .socketOverrun, .serialGap, .import, .followGap, .skippedLine, .sensorDrop, .storeFull, .learnFull]
             for row in try Ledger.rows(db, kinds: kinds) {
                 switch row.kind {
                 case .kernelLost:
@@ -83,6 +86,8 @@ public struct CollectionStatus: Sendable {
                     status.gaps.append(Gap(kind: .unreadLog, fromMs: row.firstTimeMs, toMs: row.firstTimeMs, detail: row.detail))
                 case .storeFull:
                     status.gaps.append(Gap(kind: .storeFull, fromMs: row.firstTimeMs, toMs: row.lastTimeMs, detail: row.detail))
+                case .learnFull:
+                    status.learnFull += row.count ?? 0
                 case .skippedLine:
                     status.gaps.append(Gap(kind: .skippedLine, fromMs: row.firstTimeMs, toMs: row.firstTimeMs,
                                            count: row.count, detail: row.detail))

@@ -322,6 +322,8 @@ final class ProfileTests: XCTestCase {
             XCTAssertEqual(learned.status, 0, learned.stderr)
             XCTAssertEqual(daemon.stop(), 0, daemon.stderr)
 
+            let status = try TestSupport.auditq(["status", "--store", store]).out
+            XCTAssertTrue(status.contains("learning   syscalls, capabilities ("), status)
             let summary = try TestSupport.auditq(["profile", "--store", store, "--exe", prog])
             XCTAssertEqual(summary.status, 0, summary.stderr)
             XCTAssertTrue(summary.out.contains("program \(prog)"), summary.out)

@@ -88,6 +88,12 @@ enum StatusText {
                 line("cgroups", cgroups == "reported" ? "every cgroup made is reported with its path (containers: auditq containers)"
                      : "found by walks only (\(cgroups)): a container that lives between two walks may go unnamed")
             }
+            if let learning = sensor.learning {
+                let full = s.learnFull > 0 ? "; its maps were full: \(s.learnFull) not kept" : ""
+                line("learning", learning + full + (learning.hasPrefix("off") ? "" : "; auditq profile reads it"))
+            } else if sensor.mode != "audit only" {
+                line("learning", "off (auditqd --learn keeps the syscalls and capabilities each workload uses)")
+            }
         }
         line("events", "\(s.events) stored" + (s.lastEventMs.map { "; last event \(time($0))" } ?? ""))
         line("lost", "\(s.missingSerials) missing serial(s), kernel lost counter +\(s.kernelLost), \(s.overruns) socket overrun(s)")
@@ -165,9 +171,10 @@ enum StatusJSON {
         }
         if let sensor = s.sensor {
             o["sensor"] = ["mode": sensor.mode, "reason": sensor.reason, "boot_id": sensor.bootID, "watched_paths": sensor.watchedPaths,
-                           "cgroups": sensor.cgroups ?? NSNull(),
+                           "cgroups": sensor.cgroups ?? NSNull(), "learning": sensor.learning ?? NSNull(),
                            "programs": sensor.programs.map { ["name": $0.name, "section": $0.section, "id": $0.id] as [String: Any] }] as [String: Any]
             o["sensor_drops"] = s.sensorDrops
+            o["learn_full"] = s.learnFull
         }
         if let k = kernel {
             o["kernel_status"] = ["enabled": k.enabled, "pid": k.pid, "backlog": k.backlog, "backlog_limit": k.backlogLimit,
