@@ -1,3 +1,4 @@
+import AuditRecords
 import AuditSensor
 import AuditStore
 import Foundation
@@ -103,19 +104,13 @@ struct LearnKeeper {
         if found == nil, let tgid, tgid > 0 {
             let link = "/proc/\(tgid)/exe"
             var st = stat()
-            if stat(link, &st) == 0, UInt64(st.st_ino) == inode, Self.device(UInt64(st.st_dev)) == device {
+            if stat(link, &st) == 0, UInt64(st.st_ino) == inode, DeviceNumber(stDev: UInt64(st.st_dev)).description == device {
                 found = try? FileManager.default.destinationOfSymbolicLink(atPath: link)
             }
         }
         guard let found else { return "" }
         names[id] = found
         return found
-    }
-
-    static func device(_ dev: UInt64) -> String {
-        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff)
-        let minor = (dev & 0xff) | ((dev >> 12) & ~0xff)
-        return "\(major):\(minor)"
     }
 
     static func arch(_ n: UInt32) -> String {

@@ -1,3 +1,4 @@
+import AuditRecords
 import CBPFEvents
 import CLibbpf
 import Foundation
@@ -103,9 +104,8 @@ public struct LearnMaps: Sendable {
     /// The name the executable was last exec'd by while the programs ran
     /// (as given to execve), if one was seen.
     public func exeName(inode: UInt64, device: String) -> String? {
-        let parts = device.split(separator: ":").compactMap { UInt32($0) }
-        guard parts.count == 2 else { return nil }
-        var key = auditq_learn_exe_key(ino: inode, dev: parts[0] << 20 | parts[1], _pad: 0)
+        guard let number = DeviceNumber(device) else { return nil }
+        var key = auditq_learn_exe_key(ino: inode, dev: UInt32(truncatingIfNeeded: number.kernel), _pad: 0)
         var value = auditq_learn_exe_value()
         guard bpf_map_lookup_elem(exes, &key, &value) == 0 else { return nil }
         return withUnsafeBytes(of: value.path) { Self.string($0) }
@@ -123,8 +123,7 @@ public struct LearnMaps: Sendable {
         return (sums[Int(AUDITQ_LEARN_FAIL_SYSCALLS)], sums[Int(AUDITQ_LEARN_FAIL_CAPS)])
     }
 
-    /// The kernel's dev_t (major << 20 | minor) as "major:minor".
-    static func device(_ dev: UInt32) -> String { "\(dev >> 20):\(dev & 0xfffff)" }
+    static func device(_ dev: UInt32) -> String { DeviceNumber(kernel: UInt64(dev)).description }
 
     static func string(_ raw: UnsafeRawBufferPointer) -> String {
         let bytes = raw.prefix { $0 != 0 }

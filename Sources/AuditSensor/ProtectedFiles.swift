@@ -1,3 +1,4 @@
+import AuditRecords
 import CBPFEvents
 import CLibbpf
 import Foundation
@@ -10,10 +11,7 @@ enum ProtectedFiles {
         for (i, path) in paths.enumerated() {
             var st = stat()
             guard stat(path, &st) == 0 else { throw BPFError.map(name: "protected_inodes (\(path))", errno: errno) }
-            let dev = UInt64(st.st_dev)
-            let major = ((dev >> 8) & 0xFFF) | ((dev >> 32) & ~UInt64(0xFFF))
-            let minor = (dev & 0xFF) | ((dev >> 12) & ~UInt64(0xFF))
-            var key = auditq_protect_key(dev: major << 20 | minor, ino: UInt64(st.st_ino))
+            var key = auditq_protect_key(dev: DeviceNumber(stDev: UInt64(st.st_dev)).kernel, ino: UInt64(st.st_ino))
             var value = auditq_protect_value(id: UInt32(i + 1), flags: 0)
             let rc = bpf_map_update_elem(mapFD, &key, &value, UInt64(BPF_ANY))
             if rc < 0 { throw BPFError.map(name: "protected_inodes", errno: errno) }

@@ -218,9 +218,7 @@ public enum ProfileBuilder {
             case .exe(let path):
                 var st = stat()
                 if stat(path, &st) == 0 {
-                    let dev = UInt64(st.st_dev)
-                    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfff), minor = (dev & 0xff) | ((dev >> 12) & ~0xff)
-                    return .exe(path: path, device: "\(major):\(minor)", inode: UInt64(st.st_ino))
+                    return .exe(path: path, device: DeviceNumber(stDev: UInt64(st.st_dev)).description, inode: UInt64(st.st_ino))
                 }
                 return .exe(path: path, device: nil, inode: nil)
             }

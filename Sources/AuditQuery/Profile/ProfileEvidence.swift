@@ -18,12 +18,6 @@ enum ProfileEvidence {
     static let creatingDirectories: Set<String> = ["mkdir", "mkdirat"]
     static let familyNames: [Int64: String] = [1: "unix", 2: "inet", 10: "inet6", 16: "netlink", 17: "packet"]
 
-    /// A runtime starting the container (runc runs itself again as
-    /// /proc/self/exe), not the container's own exec.
-    static func isRuntimeExec(_ exe: String) -> Bool {
-        exe == "/" || exe == "/proc/self/exe" || exe.hasPrefix("/proc/self/fd/") || Runtimes.isRuntime(exe: exe, comm: "")
-    }
-
     static func add(_ db: Database, subject: ProfileBuilder.Subject, window: (Int64, Int64), to profile: inout UsageProfile) throws {
         var term: String
         var arguments: [DatabaseValueConvertible] = []
@@ -63,7 +57,7 @@ enum ProfileEvidence {
             let success = successValue != 0
             if types.hasPrefix("TP_EXEC") || types.hasPrefix("LSM_EXEC ") || types == "LSM_EXEC" || ((name == "execve" || name == "execveat") && success) {
                 if types.hasPrefix("TP_EXEC") || types.hasPrefix("LSM_EXEC") { execCount += 1 }
-                if let exe: String = row["exe"], !exe.isEmpty, !(subject.isContainer && ProfileEvidence.isRuntimeExec(exe)) { execs.insert(exe) }
+                if let exe: String = row["exe"], !exe.isEmpty, !(subject.isContainer && Runtimes.isRuntime(exe: exe, comm: "")) { execs.insert(exe) }
             }
             if let family: Int64 = row["sock_family"], let label = Self.familyNames[family] {
                 families.insert(label)
