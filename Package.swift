@@ -79,7 +79,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "auditqd", dependencies: [
-            "AuditCLI", "AuditCollector", "AuditKernel", "AuditStore", "AuditRecords", "AuditRules",
+            "AuditCLI", "AuditCollector", "AuditKernel", "AuditQuery", "AuditStore", "AuditRecords", "AuditRules",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

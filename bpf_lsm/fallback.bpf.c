@@ -15,12 +15,14 @@
  * for learning too (learn.h), instead of a second sys_enter program. */
 const volatile __u32 learn_on = 0;
 
-/* x86_64 syscall numbers behind the LSM hooks. */
+/* x86_64 syscall numbers behind the LSM hooks, and those the detectors
+ * (audit_rules/detectors/) need. */
 enum {
-    NR_open = 2, NR_connect = 42, NR_kill = 62, NR_unlink = 87,
+    NR_open = 2, NR_socket = 41, NR_connect = 42, NR_kill = 62, NR_unlink = 87,
     NR_chmod = 90, NR_fchmod = 91, NR_ptrace = 101, NR_setuid = 105,
     NR_setreuid = 113, NR_setresuid = 117, NR_setfsuid = 122, NR_mount = 165,
-    NR_init_module = 175, NR_tkill = 200, NR_tgkill = 234, NR_openat = 257,
+    NR_init_module = 175, NR_setxattr = 188, NR_lsetxattr = 189, NR_fsetxattr = 190,
+    NR_tkill = 200, NR_unshare = 272, NR_splice = 275, NR_setns = 308, NR_tgkill = 234, NR_openat = 257,
     NR_unlinkat = 263, NR_fchmodat = 268, NR_finit_module = 313, NR_bpf = 321,
     NR_move_mount = 429, NR_openat2 = 437, NR_fchmodat2 = 452,
 };
@@ -72,6 +74,22 @@ static __always_inline void read_str(char *dst, __u32 size, unsigned long uptr)
         dst[0] = 0;
 }
 
+/* AF_PACKET: socket(17, …) is reported, other families are not. */
+#define AUDITQ_AF_PACKET 17
+/* "security.capability": file capabilities set (setxattr family). */
+static const char xattr_caps[] = "security.capability";
+
+/* Whether the user-space string at `uname` is "security.capability". */
+static __always_inline bool is_caps_xattr(unsigned long uname, char *buf)
+{
+    if (!uname || bpf_probe_read_user_str(buf, sizeof(xattr_caps), (void *)uname) != sizeof(xattr_caps))
+        return false;
+    for (int i = 0; i < (int)sizeof(xattr_caps); i++)
+        if (buf[i] != xattr_caps[i])
+            return false;
+    return true;
+}
+
 /* open/openat/openat2 are reported only for watched absolute paths. */
 static __always_inline bool open_is_watched(unsigned long upath)
 {
@@ -102,7 +120,26 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
     case NR_connect: case NR_bpf: case NR_kill: case NR_tkill: case NR_tgkill:
     case NR_ptrace: case NR_setuid: case NR_setreuid: case NR_setresuid:
     case NR_setfsuid: case NR_fchmod: case NR_move_mount:
+    case NR_unshare: case NR_setns:
         break;
+    case NR_socket:
+        if (regs->di != AUDITQ_AF_PACKET)
+            return 0;
+        break;
+    case NR_splice:
+        /* Dirty Pipe's step: a splice by a user that is not root. */
+        if ((__u32)bpf_get_current_uid_gid() == 0)
+            return 0;
+        break;
+    case NR_setxattr: case NR_lsetxattr: case NR_fsetxattr: {
+        char name[sizeof(xattr_caps)];
+        if (!is_caps_xattr(regs->si, name))
+            return 0;
+        if (id != NR_fsetxattr)
+            str = regs->di;
+        str2 = regs->si;
+        break;
+    }
     default:
         return 0;
     }

@@ -35,6 +35,16 @@ public struct EventFilter: Sendable {
     /// --container, --pod, --image, --host-only: the events of some
     /// containers, or of none (ContainerIndex.scope).
     public var containers: ContainerScope?
+    /// --id: these store event ids only.
+    public var ids: [Int64] = []
+    /// Events stored after this id (a live reader's mark).
+    public var afterID: Int64?
+    /// Any of these keys, each a whole key (a multi-key event matches by any of its keys).
+    public var anyKeys: [String] = []
+    /// The exe matches any of these shell globs.
+    public var exeGlobs: [String] = []
+    /// A PATH name, or the event's own path, matches any of these shell globs.
+    public var pathGlobs: [String] = []
 
     public init() {}
 
@@ -93,6 +103,26 @@ public struct EventFilter: Sendable {
             args += messageTypes.map { " \($0) " }
         }
         if let term = sourceTerm(&args) { terms.append(term) }
+        if !ids.isEmpty {
+            terms.append("e.id IN (SELECT value FROM json_each(?))")
+            args.append("[" + ids.map(String.init).joined(separator: ",") + "]")
+        }
+        if let afterID { terms.append("e.id > ?"); args.append(afterID) }
+        if !anyKeys.isEmpty {
+            let any = anyKeys.map { _ in "instr(char(1) || value || char(1), char(1) || ? || char(1)) > 0" }.joined(separator: " OR ")
+            terms.append("e.key IN (SELECT id FROM text WHERE \(any))")
+            args += anyKeys.map { $0 as DatabaseValueConvertible? }
+        }
+        func globs(_ patterns: [String]) -> String {
+            args += patterns.map { $0 as DatabaseValueConvertible? }
+            return "SELECT id FROM text WHERE " + patterns.map { _ in "value GLOB ?" }.joined(separator: " OR ")
+        }
+        if !exeGlobs.isEmpty { terms.append("e.exe IN (\(globs(exeGlobs)))") }
+        if !pathGlobs.isEmpty {
+            let names = globs(pathGlobs)
+            let own = globs(pathGlobs)
+            terms.append("(e.id IN (SELECT event_id FROM path WHERE name IN (\(names))) OR e.path IN (\(own)))")
+        }
         if let containers {
             terms.append(containers.term)
             args += containers.arguments.map { $0 as DatabaseValueConvertible? }

@@ -52,6 +52,7 @@ public struct SensorEventDecoder {
             e.exe = path
             e.paths = [PathItem(item: 0, name: path)]
             add("path", path)
+            add("argc", String(p.argc))
             if h.flags & UInt8(AUDITQ_FLAG_INTERP.rawValue) != 0 { add("interp", "1") }
             // Held until its argv record; an older one held for this tgid is complete.
             if let older = pendingExec.removeValue(forKey: h.tgid) { out.append(Self.finish(older)) }
@@ -63,6 +64,7 @@ public struct SensorEventDecoder {
             e.exe = path
             e.paths = [PathItem(item: 0, name: path)]
             add("path", path)
+            add("argc", String(p.argc))
             let argv0 = Self.string(p.argv0)
             if !argv0.isEmpty { e.argv = [argv0]; add("argv0", argv0) }
             addFork(&e, ns: p.fork_ns, ppid: p.fork_ppid)

@@ -6,10 +6,15 @@ import Foundation
 /// bytes (events.h). A file matches with its NUL; "dir/" matches the tree.
 public enum WatchPaths {
     /// What every collector watches: identity files, sudoers, ssh keys, the
-    /// audit configuration and logs, and the store (added by the caller).
+    /// audit configuration and logs, the kernel's hook files and the
+    /// container runtimes' binaries (the detectors' kernel-hook-write and
+    /// runtime-binary-write), and the store (added by the caller).
     public static let defaults = [
         "/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/",
         "/etc/ssh/sshd_config", "/root/.ssh/", "/etc/audit/", "/var/log/audit/", "/etc/pam.d/",
+        "/proc/sys/kernel/core_pattern", "/proc/sys/kernel/modprobe",
+        "/usr/sbin/runc", "/usr/bin/runc", "/usr/bin/crun", "/usr/bin/containerd-shim-runc-v2",
+        "/usr/bin/containerd-shim", "/usr/bin/conmon",
     ]
 
     static func fill(mapFD: Int32, paths: [String]) throws -> Int {

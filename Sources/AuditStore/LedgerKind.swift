@@ -52,6 +52,9 @@ extension Ledger {
         /// Learning's maps were full: (cgroup, executable, ABI) keys or
         /// capability checks the kernel could not keep (count).
         case learnFull = "learn_full"
+        /// A detector fired: the technique, its evidence events, and the
+        /// search that shows them; detail: `Ledger.Alert`.
+        case alert
     }
 }
 

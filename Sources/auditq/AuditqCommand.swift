@@ -11,7 +11,7 @@ struct AuditqCommand: ParsableCommand {
         AUDITQ_STORE; the default is /var/lib/auditq/auditq.db for root and ./auditq.db otherwise.
         """,
         version: AuditqVersion.string,
-        subcommands: [ImportCommand.self, SearchCommand.self, SummaryCommand.self, TreeCommand.self, TimelineCommand.self, VerifyCommand.self, CheckpointCommand.self, ExportCommand.self, StatusCommand.self, RulesCommand.self, ReportCommand.self, ContainersCommand.self, ProfileCommand.self])
+        subcommands: [ImportCommand.self, SearchCommand.self, SummaryCommand.self, TreeCommand.self, TimelineCommand.self, VerifyCommand.self, CheckpointCommand.self, ExportCommand.self, StatusCommand.self, RulesCommand.self, ReportCommand.self, ContainersCommand.self, ProfileCommand.self, DetectCommand.self, AlertsCommand.self])
 
     static func main() { mainWithOneLineErrors() }
 }

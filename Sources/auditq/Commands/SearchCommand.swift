@@ -56,6 +56,8 @@ struct SearchCommand: ParsableCommand {
     var serial: Int64?
     @Option(name: [.customShort("n"), .long], help: ArgumentHelp("Node name.", valueName: "node"))
     var node: String?
+    @Option(name: .customLong("id"), help: ArgumentHelp("Store event id(s), comma-separated (as alerts and timelines name them: #ID).", valueName: "ids"))
+    var ids: String?
     @Option(name: .long, help: ArgumentHelp("Source(s): audit, lsm or tracepoint; repeat or comma-separate.", valueName: "source"))
     var source: [String] = []
     @Option(name: .long, help: ArgumentHelp("Sensor hook or tracepoint (bprm_check_security, file_open, sys_enter, …) or its record type (LSM_EXEC, …); repeat or comma-separate.", valueName: "hook"))
@@ -115,6 +117,13 @@ struct SearchCommand: ParsableCommand {
         filter.exit = exit
         filter.session = session
         filter.serial = serial
+        if let ids {
+            let list = ids.split(separator: ",").map { Int64($0.trimmingCharacters(in: CharacterSet(charactersIn: " #"))) }
+            guard !list.isEmpty, list.allSatisfy({ $0 != nil && $0! > 0 }) else {
+                throw ValidationError("--id takes store event ids (positive numbers), comma-separated")
+            }
+            filter.ids = list.map { $0! }
+        }
         filter.node = node
         filter.exact = word
         filter.sources = Set(Self.list(source).compactMap { EventSource(rawValue: $0.lowercased()) })

@@ -1,0 +1,65 @@
+import AuditStore
+import Foundation
+
+/// One pass of the detectors, as `auditq detect` and auditqd run it: the
+/// engine's findings, less what the operator's allow rules expect, made
+/// into alerts, and those not stored yet committed as ledger rows.
+public final class Detection {
+    public struct Alerted: Sendable {
+        public var alert: Ledger.Alert
+        public var firstMs: Int64
+        public var lastMs: Int64
+        /// Not stored before this pass.
+        public var new: Bool
+    }
+
+    public struct Outcome: Sendable {
+        public var alerts: [Alerted] = []
+        /// Findings an allow rule expects: the rule's note, and how many.
+        public var suppressed: [String: Int] = [:]
+    }
+
+    public let store: EventStore
+    public let engine: DetectionEngine
+    public let allow: AllowRules
+    /// Identities of the alerts stored (read once, then kept up to date).
+    private var known: Set<String>?
+
+    public init(store: EventStore, detectors: [Detector], allow: AllowRules = AllowRules(), containers: ContainerIndex? = nil) {
+        self.store = store
+        self.engine = DetectionEngine(store: store, detectors: detectors, containers: containers)
+        self.allow = allow
+    }
+
+    /// Runs the detectors over `window`. With `record`, new alerts are
+    /// committed (`source` names the writer in the ledger). `containers`
+    /// (ids or names) keeps only findings in those containers.
+    public func run(_ window: DetectionEngine.Window, containers words: [String] = [], record: Bool,
+                    source: String) throws -> Outcome {
+        var findings = try engine.run(window)
+        let index = findings.isEmpty ? nil : try engine.containerIndex()
+        if !words.isEmpty {
+            let chosen = Set(words.flatMap { index?.matching($0) ?? [] })
+            findings = findings.filter { $0.last.container.map(chosen.contains) ?? false }
+        }
+        var outcome = Outcome()
+        var made: [(Ledger.Alert, firstMs: Int64, lastMs: Int64)] = []
+        for f in findings {
+            if let rule = allow.allowing(f, containers: index) {
+                outcome.suppressed["\(f.detector.detector): \(rule.note)", default: 0] += 1
+                continue
+            }
+            let times = f.hits.map(\.timeMs)
+            made.append((AlertLog.alert(f, containers: index), times.min()!, times.max()!))
+        }
+        if known == nil { known = try AlertLog.identities(store) }
+        var fresh = Set<String>()
+        if record {
+            fresh = Set(try AlertLog.record(made, store: store, source: source, known: &known!).map(\.identity))
+        } else {
+            for m in made where !known!.contains(m.0.identity) { fresh.insert(m.0.identity) }
+        }
+        outcome.alerts = made.map { Alerted(alert: $0.0, firstMs: $0.firstMs, lastMs: $0.lastMs, new: fresh.contains($0.0.identity)) }
+        return outcome
+    }
+}
