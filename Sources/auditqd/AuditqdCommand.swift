@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuditCLI
 import AuditCollector
+import AuditQuery
 import AuditStore
 import Foundation
 import Logging
@@ -73,6 +74,18 @@ struct AuditqdCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Follow a growing audit.log across rotations, resuming where the last run stopped (read access is enough).", valueName: "file"))
     var follow: String?
 
+    @Flag(name: .customLong("no-detect"), help: "Do not run the detectors (audit_rules/detectors/) on committed batches.")
+    var noDetect = false
+
+    @Option(name: .customLong("alerts-to"), parsing: .singleValue, help: ArgumentHelp("Send each new alert as a JSON line to stdout, syslog or this file (appended); repeatable. Alerts are stored in any case.", valueName: "dest"))
+    var alertsTo: [String] = []
+
+    @Option(name: .customLong("detect-allow"), help: ArgumentHelp("The operator's allow rules for the detectors (JSON; see auditq detect --help).", valueName: "file"))
+    var detectAllow: String?
+
+    @Option(name: .customLong("detectors"), help: ArgumentHelp("Run the detectors of this directory instead of the built-in ones.", valueName: "dir"))
+    var detectorDirectory: String?
+
     enum ModeChoice: String, ExpressibleByArgument, CaseIterable { case auto, primary, passive }
 
     static func main() { mainWithOneLineErrors() }
@@ -91,6 +104,9 @@ struct AuditqdCommand: ParsableCommand {
         if protect && noSensor { throw ValidationError("--protect needs the sensor; drop --no-sensor") }
         if learn && noSensor { throw ValidationError("--learn needs the sensor; drop --no-sensor") }
         if learn && (plugin || follow != nil) { throw ValidationError("--learn needs the BPF sensor, which runs only with the kernel audit socket") }
+        if noDetect && (!alertsTo.isEmpty || detectAllow != nil || detectorDirectory != nil) {
+            throw ValidationError("--no-detect excludes --alerts-to, --detect-allow and --detectors")
+        }
         if backlogLimit == 0 { throw ValidationError("--backlog-limit must be at least 1") }
         if receiveBuffer < 4096 || receiveBuffer > 1 << 30 { throw ValidationError("--receive-buffer must be 4096…1073741824") }
     }
@@ -114,20 +130,30 @@ struct AuditqdCommand: ParsableCommand {
         config.watchPaths = watch
         config.allowImmutableRules = allowImmutableRules
         config.allowPanicRules = allowPanicRules
+        var detection: LiveDetection?
         do {
-            if plugin {
-                _ = try PluginCollector(config: config, logger: logger).run()
-                return
-            }
-            if let follow {
-                _ = try FollowCollector(path: follow, config: config, logger: logger).run()
-                return
-            }
-            guard geteuid() == 0 else {
+            if !plugin && follow == nil && geteuid() != 0 {
                 throw Failure.exit("the kernel audit socket needs root (CAP_AUDIT_CONTROL, CAP_AUDIT_READ)", code: .noPermission)
             }
-            let collector = try KernelCollector(config: config, logger: logger)
-            _ = try collector.run()
+            if !noDetect {
+                let detectors = try Detector.load(directory: detectorDirectory)
+                let allow = try detectAllow.map(AllowRules.load) ?? AllowRules()
+                detection = try LiveDetection(storePath: config.storePath, detectors: detectors, allow: allow,
+                                              destinations: alertsTo.map(LiveDetection.Destination.init), logger: logger)
+            }
+            defer { detection?.stop() }
+            if plugin {
+                _ = try PluginCollector(config: config, logger: logger).run()
+            } else if let follow {
+                _ = try FollowCollector(path: follow, config: config, logger: logger).run()
+            } else {
+                let collector = try KernelCollector(config: config, logger: logger)
+                _ = try collector.run()
+            }
+        } catch let e as DetectorError {
+            throw Failure.exit(e.description, code: .dataError)
+        } catch let e as ExitCode {
+            throw e
         } catch {
             throw Failure.exit(error)
         }

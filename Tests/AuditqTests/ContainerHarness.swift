@@ -100,7 +100,7 @@ final class ContainerHarness {
 
     private static let busybox = "/bin/busybox"
     private static let applets = ["sh", "sleep", "cat", "true", "echo", "mkdir", "ls", "touch", "chown", "rm", "head",
-                                  "nslookup", "nc", "ln", "ping"]
+                                  "nslookup", "nc", "ln", "ping", "mount", "insmod", "nsenter", "arping"]
 
     let tag: String
     /// The harness's own directory: the shared rootfs, plain bundles, logs.

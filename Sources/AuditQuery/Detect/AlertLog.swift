@@ -17,7 +17,7 @@ public enum AlertLog {
         let last = f.last
         let container = last.container.flatMap { i in containers.map { $0.entries[i].container } }
         var says: [String] = []
-        for h in f.hits where says.last != h.says { says.append(h.says) }
+        for h in f.hits where !says.contains(h.says) { says.append(h.says) }
         var who = "pid \(last.pid.map(String.init) ?? "?")"
         if let comm = last.comm { who += " (\(comm))" }
         if let uid = last.uid { who += " uid \(uid)" }

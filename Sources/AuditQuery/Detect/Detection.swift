@@ -17,6 +17,8 @@ public final class Detection {
         public var alerts: [Alerted] = []
         /// Findings an allow rule expects: the rule's note, and how many.
         public var suppressed: [String: Int] = [:]
+        /// Alerts `ready` held back.
+        public var held: [Alerted] = []
     }
 
     public let store: EventStore
@@ -24,6 +26,8 @@ public final class Detection {
     public let allow: AllowRules
     /// Identities of the alerts stored (read once, then kept up to date).
     private var known: Set<String>?
+    /// The evidence of each detector's stored alerts.
+    private var evidence: [String: [Set<Int64>]] = [:]
 
     public init(store: EventStore, detectors: [Detector], allow: AllowRules = AllowRules(), containers: ContainerIndex? = nil) {
         self.store = store
@@ -33,9 +37,11 @@ public final class Detection {
 
     /// Runs the detectors over `window`. With `record`, new alerts are
     /// committed (`source` names the writer in the ledger). `containers`
-    /// (ids or names) keeps only findings in those containers.
+    /// (ids or names) keeps only findings in those containers. `ready`
+    /// decides which alerts are made now (a live pass holds back an alert
+    /// of one source while the other's event may still come).
     public func run(_ window: DetectionEngine.Window, containers words: [String] = [], record: Bool,
-                    source: String) throws -> Outcome {
+                    source: String, ready: (Alerted) -> Bool = { _ in true }) throws -> Outcome {
         var findings = try engine.run(window)
         let index = findings.isEmpty ? nil : try engine.containerIndex()
         if !words.isEmpty {
@@ -52,14 +58,33 @@ public final class Detection {
             let times = f.hits.map(\.timeMs)
             made.append((AlertLog.alert(f, containers: index), times.min()!, times.max()!))
         }
-        if known == nil { known = try AlertLog.identities(store) }
+        var held: [Alerted] = []
+        made = made.filter { m in
+            let a = Alerted(alert: m.0, firstMs: m.firstMs, lastMs: m.lastMs, new: true)
+            if ready(a) { return true }
+            held.append(a)
+            return false
+        }
+        if known == nil {
+            let stored = try store.pool.read { try AlertLog.stored($0) }.map(\.alert)
+            known = Set(stored.map(\.identity))
+            for a in stored { evidence[a.detector, default: []].append(Set(a.evidence)) }
+        }
+        // An alert whose evidence a stored alert of its detector already
+        // holds (one source's half of an action both saw) is not made again.
+        made = made.filter { m in
+            let ids = Set(m.0.evidence)
+            return !(evidence[m.0.detector] ?? []).contains { ids.isSubset(of: $0) && ids != $0 }
+        }
         var fresh = Set<String>()
         if record {
             fresh = Set(try AlertLog.record(made, store: store, source: source, known: &known!).map(\.identity))
         } else {
             for m in made where !known!.contains(m.0.identity) { fresh.insert(m.0.identity) }
         }
+        for m in made { evidence[m.0.detector, default: []].append(Set(m.0.evidence)) }
         outcome.alerts = made.map { Alerted(alert: $0.0, firstMs: $0.firstMs, lastMs: $0.lastMs, new: fresh.contains($0.0.identity)) }
+        outcome.held = held
         return outcome
     }
 }

@@ -130,6 +130,7 @@ public struct DetectorError: Error, CustomStringConvertible, Sendable {
     public var file: String
     public var why: String
     public var description: String { "\(file): \(why)" }
+    public init(file: String, why: String) { self.file = file; self.why = why }
 }
 
 extension Detector {

@@ -203,30 +203,184 @@ enum EmbeddedDetectors {
   "detector": "identity-file-write",
   "title": "passwd, shadow, group or sudoers written by a program that does not manage them",
   "severity": "high",
-  "attack": ["T1098", "T1548.003", "T1136.001"],
+  "attack": [
+    "T1098",
+    "T1548.003",
+    "T1136.001"
+  ],
   "description": "Accounts and sudo rights change through useradd, usermod, passwd, visudo and their kin (and dpkg when a package adds a user). Any other program opening these files for writing is adding a user, a uid-0 line, a password hash or a sudo rule by hand: the usual persistence and escalation step after a foothold. Look at who ran it (auid), what else the session did (auditq search --session), and diff the file against a backup.",
-  "rule_keys": [["cis-6.3.3.8", "pci-10.2.1.5", "cis-6.3.3.1"]],
+  "rule_keys": [
+    [
+      "cis-6.3.3.8",
+      "pci-10.2.1.5",
+      "cis-6.3.3.1"
+    ]
+  ],
   "audit": {
     "match": {
-      "types": ["SYSCALL"],
-      "keys": ["cis-6.3.3.8", "pci-10.2.1.5", "cis-6.3.3.1"],
-      "paths": ["/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/*"],
-      "when": [{"field": "write", "op": "eq", "value": true}],
-      "unless": [{"field": "exe", "op": "in", "value": ["/usr/sbin/useradd", "/usr/sbin/usermod", "/usr/sbin/userdel", "/usr/sbin/groupadd", "/usr/sbin/groupmod", "/usr/sbin/groupdel", "/usr/sbin/chpasswd", "/usr/sbin/chgpasswd", "/usr/sbin/newusers", "/usr/sbin/vipw", "/usr/sbin/vigr", "/usr/sbin/visudo", "/usr/sbin/pwconv", "/usr/sbin/grpconv", "/usr/sbin/pwunconv", "/usr/sbin/grpunconv", "/usr/sbin/pwck", "/usr/sbin/grpck", "/usr/sbin/cppw", "/usr/sbin/cpgr", "/usr/bin/passwd", "/usr/bin/chsh", "/usr/bin/chfn", "/usr/bin/chage", "/usr/bin/gpasswd", "/usr/bin/dpkg", "/usr/bin/systemd-sysusers", "/usr/lib/systemd/systemd-userdbd"]}],
+      "types": [
+        "SYSCALL"
+      ],
+      "keys": [
+        "cis-6.3.3.8",
+        "pci-10.2.1.5",
+        "cis-6.3.3.1"
+      ],
+      "paths": [
+        "/etc/passwd",
+        "/etc/shadow",
+        "/etc/group",
+        "/etc/gshadow",
+        "/etc/sudoers",
+        "/etc/sudoers.d/*"
+      ],
+      "when": [
+        {
+          "field": "write",
+          "op": "eq",
+          "value": true
+        }
+      ],
+      "unless": [
+        {
+          "field": "exe",
+          "op": "in",
+          "value": [
+            "/usr/sbin/useradd",
+            "/usr/sbin/usermod",
+            "/usr/sbin/userdel",
+            "/usr/sbin/groupadd",
+            "/usr/sbin/groupmod",
+            "/usr/sbin/groupdel",
+            "/usr/sbin/chpasswd",
+            "/usr/sbin/chgpasswd",
+            "/usr/sbin/newusers",
+            "/usr/sbin/vipw",
+            "/usr/sbin/vigr",
+            "/usr/sbin/visudo",
+            "/usr/sbin/pwconv",
+            "/usr/sbin/grpconv",
+            "/usr/sbin/pwunconv",
+            "/usr/sbin/grpunconv",
+            "/usr/sbin/pwck",
+            "/usr/sbin/grpck",
+            "/usr/sbin/cppw",
+            "/usr/sbin/cpgr",
+            "/usr/bin/passwd",
+            "/usr/bin/chsh",
+            "/usr/bin/chfn",
+            "/usr/bin/chage",
+            "/usr/bin/gpasswd",
+            "/usr/bin/dpkg",
+            "/usr/bin/systemd-sysusers",
+            "/usr/lib/systemd/systemd-userdbd"
+          ]
+        }
+      ],
       "says": "opened an identity file for writing"
     }
   },
   "sensor": {
     "match": {
-      "types": ["LSM_FILE_OPEN", "LSM_RENAME", "LSM_TRUNCATE", "TP_SYSCALL"],
-      "paths": ["/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d/*"],
-      "when": [{"field": "write", "op": "eq", "value": true}],
-      "unless": [{"field": "exe", "op": "in", "value": ["/usr/sbin/useradd", "/usr/sbin/usermod", "/usr/sbin/userdel", "/usr/sbin/groupadd", "/usr/sbin/groupmod", "/usr/sbin/groupdel", "/usr/sbin/chpasswd", "/usr/sbin/chgpasswd", "/usr/sbin/newusers", "/usr/sbin/vipw", "/usr/sbin/vigr", "/usr/sbin/visudo", "/usr/sbin/pwconv", "/usr/sbin/grpconv", "/usr/sbin/pwunconv", "/usr/sbin/grpunconv", "/usr/sbin/pwck", "/usr/sbin/grpck", "/usr/sbin/cppw", "/usr/sbin/cpgr", "/usr/bin/passwd", "/usr/bin/chsh", "/usr/bin/chfn", "/usr/bin/chage", "/usr/bin/gpasswd", "/usr/bin/dpkg", "/usr/bin/systemd-sysusers", "/usr/lib/systemd/systemd-userdbd"]}],
+      "types": [
+        "LSM_FILE_OPEN",
+        "LSM_RENAME",
+        "LSM_TRUNCATE",
+        "TP_SYSCALL"
+      ],
+      "paths": [
+        "/etc/passwd",
+        "/etc/shadow",
+        "/etc/group",
+        "/etc/gshadow",
+        "/etc/sudoers",
+        "/etc/sudoers.d/*"
+      ],
+      "when": [
+        {
+          "field": "write",
+          "op": "eq",
+          "value": true
+        }
+      ],
+      "unless": [
+        {
+          "field": "exe",
+          "op": "in",
+          "value": [
+            "/usr/sbin/useradd",
+            "/usr/sbin/usermod",
+            "/usr/sbin/userdel",
+            "/usr/sbin/groupadd",
+            "/usr/sbin/groupmod",
+            "/usr/sbin/groupdel",
+            "/usr/sbin/chpasswd",
+            "/usr/sbin/chgpasswd",
+            "/usr/sbin/newusers",
+            "/usr/sbin/vipw",
+            "/usr/sbin/vigr",
+            "/usr/sbin/visudo",
+            "/usr/sbin/pwconv",
+            "/usr/sbin/grpconv",
+            "/usr/sbin/pwunconv",
+            "/usr/sbin/grpunconv",
+            "/usr/sbin/pwck",
+            "/usr/sbin/grpck",
+            "/usr/sbin/cppw",
+            "/usr/sbin/cpgr",
+            "/usr/bin/passwd",
+            "/usr/bin/chsh",
+            "/usr/bin/chfn",
+            "/usr/bin/chage",
+            "/usr/bin/gpasswd",
+            "/usr/bin/dpkg",
+            "/usr/bin/systemd-sysusers",
+            "/usr/lib/systemd/systemd-userdbd"
+          ]
+        },
+        {
+          "field": "comm",
+          "op": "in",
+          "value": [
+            "chage",
+            "chfn",
+            "chgpasswd",
+            "chpasswd",
+            "chsh",
+            "cpgr",
+            "cppw",
+            "dpkg",
+            "gpasswd",
+            "groupadd",
+            "groupdel",
+            "groupmod",
+            "grpck",
+            "grpconv",
+            "grpunconv",
+            "newusers",
+            "passwd",
+            "pwck",
+            "pwconv",
+            "pwunconv",
+            "systemd-sysuser",
+            "systemd-userdbd",
+            "useradd",
+            "userdel",
+            "usermod",
+            "vigr",
+            "vipw",
+            "visudo"
+          ]
+        }
+      ],
       "says": "opened an identity file for writing"
     },
-    "limits": "tracepoint mode sees opens by absolute path only"
+    "limits": "tracepoint mode sees opens by absolute path only; the sensor's file events carry the process's comm, not its exe, so the managing tools are known by name"
   },
-  "references": ["Falco rule 'Write below etc' (Apache-2.0), re-derived", "MITRE ATT&CK T1098 Account Manipulation"]
+  "references": [
+    "Falco rule 'Write below etc' (Apache-2.0), re-derived",
+    "MITRE ATT&CK T1098 Account Manipulation"
+  ]
 }
 """#),
         ("kernel-hook-write.json", #"""
@@ -588,6 +742,15 @@ enum EmbeddedDetectors {
             "/usr/bin/dpkg",
             "/usr/bin/rpm",
             "/usr/bin/install"
+          ]
+        },
+        {
+          "field": "comm",
+          "op": "in",
+          "value": [
+            "dpkg",
+            "rpm",
+            "install"
           ]
         }
       ],
