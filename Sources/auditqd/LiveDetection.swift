@@ -90,7 +90,10 @@ final class LiveDetection: @unchecked Sendable {
             let last = stopping
             condition.unlock()
             do {
-                if detection == nil, FileManager.default.fileExists(atPath: storePath) {
+                // Opened once the collector has made the store and committed
+                // its first batch (its head file is written after each commit):
+                // two connections must not both set up a new store.
+                if detection == nil, FileManager.default.fileExists(atPath: StorePath.headFile(for: storePath)) {
                     let store = try EventStore(path: storePath, access: .write)
                     detection = Detection(store: store, detectors: detectors, allow: allow)
                 }

@@ -1,5 +1,6 @@
 # collector.sh: sourced by the VM's scripts (sensor-test.sh,
-# container-test.sh) to start auditqd and wait until it collects.
+# container-test.sh, profile-test.sh, detect-test.sh) to start auditqd and
+# wait until it collects, and to make OCI bundles.
 #
 # start_auditqd LOG ARGS...: starts `auditqd ARGS` in the background with
 # stdout and stderr in LOG (removed first: a stale log would satisfy the
@@ -45,4 +46,40 @@ stop_auditqd() {
     done
     wait $1
     AUDITQD_RC=$?
+}
+
+# bundle DIR CGROUPS-PATH SCRIPT CAPS [SECCOMP-JSON-FILE]: an OCI bundle
+# whose rootfs is the VM's busybox with a few applets, running SCRIPT as
+# root with the capabilities CAPS (quoted, comma-separated), in the cgroup
+# CGROUPS-PATH, with its own pid, ipc, uts, mount and network namespaces and
+# without a seccomp filter unless one is given (profile-test.sh, detect-test.sh).
+bundle() {
+    mkdir -p $1/rootfs/bin
+    cp /bin/busybox $1/rootfs/bin/busybox
+    for a in sh cat ls head nc chown rm echo mkdir ping mount; do ln -s busybox $1/rootfs/bin/$a; done
+    seccomp=""
+    [ -n "$5" ] && seccomp=", \"seccomp\": $(cat $5)"
+    cat >$1/config.json <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": { "uid": 0, "gid": 0 },
+    "args": [ "/bin/busybox", "sh", "-c", "$3" ],
+    "env": [ "PATH=/bin" ],
+    "cwd": "/",
+    "capabilities": { "bounding": [ $4 ], "effective": [ $4 ], "permitted": [ $4 ] }
+  },
+  "root": { "path": "rootfs", "readonly": false },
+  "hostname": "vmlp",
+  "mounts": [
+    { "destination": "/proc", "type": "proc", "source": "proc" },
+    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": [ "nosuid", "strictatime", "mode=755", "size=65536k" ] }
+  ],
+  "linux": {
+    "cgroupsPath": "$2",
+    "namespaces": [ { "type": "pid" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }, { "type": "network" } ]$seccomp
+  }
+}
+EOF
 }

@@ -28,38 +28,6 @@ CAPS14='"CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CA
 WORK='echo data > /w; cat /w; ls /bin | head -2; nc -w 1 127.0.0.1 9 </dev/null 2>&1; chown 1 /w; rm -f /w; echo done'
 MORE="$WORK; mkdir /d 2>&1; echo mkdir=\$?; ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1; echo ping=\$?"
 
-# bundle DIR CGROUPS-PATH SCRIPT CAPS [SECCOMP-JSON-FILE]
-bundle() {
-    mkdir -p $1/rootfs/bin
-    cp /bin/busybox $1/rootfs/bin/busybox
-    for a in sh cat ls head nc chown rm echo mkdir ping; do ln -s busybox $1/rootfs/bin/$a; done
-    seccomp=""
-    [ -n "$5" ] && seccomp=", \"seccomp\": $(cat $5)"
-    cat >$1/config.json <<EOF
-{
-  "ociVersion": "1.0.2",
-  "process": {
-    "terminal": false,
-    "user": { "uid": 0, "gid": 0 },
-    "args": [ "/bin/busybox", "sh", "-c", "$3" ],
-    "env": [ "PATH=/bin" ],
-    "cwd": "/",
-    "capabilities": { "bounding": [ $4 ], "effective": [ $4 ], "permitted": [ $4 ] }
-  },
-  "root": { "path": "rootfs", "readonly": false },
-  "hostname": "vmlp",
-  "mounts": [
-    { "destination": "/proc", "type": "proc", "source": "proc" },
-    { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": [ "nosuid", "strictatime", "mode=755", "size=65536k" ] }
-  ],
-  "linux": {
-    "cgroupsPath": "$2",
-    "namespaces": [ { "type": "pid" }, { "type": "ipc" }, { "type": "uts" }, { "type": "mount" }, { "type": "network" } ]$seccomp
-  }
-}
-EOF
-}
-
 . /lsm-vm/collector.sh
 rm -rf $LP $LSTORE $LSTORE-wal $LSTORE-shm
 echo "-a always,exit -F arch=b64 -S all -F exit=-EPERM -k lpdeny" >$LRULES

@@ -10,7 +10,8 @@
 #   hook NAME: MISSING                (no event)
 #   hook NAME: N event(s), but none with PATTERN
 # from `auditq search --store /tmp/s.db --source lsm --hook NAME --format json`,
-# then runs /lsm-vm/container-test.sh (`containers: ...` lines) and the
+# then runs /lsm-vm/container-test.sh (`containers: ...` lines),
+# profile-test.sh (`profile: ...`), detect-test.sh (`detect: ...`) and the
 # --protect part, and exits 1 if any hook or either part failed.
 STORE=/tmp/s.db
 LOG=/tmp/auditqd.log
@@ -93,6 +94,10 @@ containers=$?
 sh /lsm-vm/profile-test.sh </dev/null
 profiled=$?
 
+# --- detectors: LSM signatures, live alerts --------------------------------------
+sh /lsm-vm/detect-test.sh </dev/null
+detected=$?
+
 # --- auditqd --protect: the store and the collector are guarded ---------------
 # Only pid 1 may signal a protecting collector, so this one is left running:
 # the VM powers off after the script.
@@ -114,4 +119,4 @@ if [ $denied -ne 3 ] || [ "$reported" -lt 3 ]; then
     echo "protect: FAIL"; sed 's/^/  auditqd: /' $PLOG | tail -n 10; exit 1
 fi
 echo "protect: PASS"
-[ $missing -eq 0 ] && [ $containers -eq 0 ] && [ $profiled -eq 0 ]
+[ $missing -eq 0 ] && [ $containers -eq 0 ] && [ $profiled -eq 0 ] && [ $detected -eq 0 ]

@@ -174,24 +174,27 @@ public final class DetectionEngine {
         return found
     }
 
-    /// One finding per match; an audit match and a sensor match of the same
-    /// process within the correlation window become one finding.
+    /// One finding per match; an audit match and the sensor matches of the
+    /// same process within the correlation window become one finding (an
+    /// exec of a script is two sensor events, the script's and its
+    /// interpreter's, and one audit event).
     static func merge(_ detector: Detector, _ perSource: [(String, [[Hit]])]) -> [Finding] {
         var out: [Finding] = []
         let audit = perSource.first { $0.0 == "audit" }?.1 ?? []
         var sensor = perSource.first { $0.0 == "sensor" }?.1 ?? []
         for chain in audit {
             let a = chain[chain.count - 1]
-            if let i = sensor.firstIndex(where: { s in
-                let b = s[s.count - 1]
+            let partners = sensor.indices.filter { i in
+                let b = sensor[i][sensor[i].count - 1]
                 return b.pid == a.pid && b.node == a.node && abs(b.timeMs - a.timeMs) <= Correlator.windowMs
-            }) {
-                let both = (chain + sensor[i]).sorted { ($0.timeMs, $0.id) < ($1.timeMs, $1.id) }
-                out.append(Finding(detector: detector, source: "audit+sensor", hits: both))
-                sensor.remove(at: i)
-            } else {
-                out.append(Finding(detector: detector, source: "audit", hits: chain))
             }
+            guard !partners.isEmpty else {
+                out.append(Finding(detector: detector, source: "audit", hits: chain))
+                continue
+            }
+            let both = (chain + partners.flatMap { sensor[$0] }).sorted { ($0.timeMs, $0.id) < ($1.timeMs, $1.id) }
+            out.append(Finding(detector: detector, source: "audit+sensor", hits: both))
+            for i in partners.reversed() { sensor.remove(at: i) }
         }
         out += sensor.map { Finding(detector: detector, source: "sensor", hits: $0) }
         return out

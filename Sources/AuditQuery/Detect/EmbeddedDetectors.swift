@@ -221,11 +221,6 @@ enum EmbeddedDetectors {
       "types": [
         "SYSCALL"
       ],
-      "keys": [
-        "cis-6.3.3.8",
-        "pci-10.2.1.5",
-        "cis-6.3.3.1"
-      ],
       "paths": [
         "/etc/passwd",
         "/etc/shadow",
@@ -403,9 +398,6 @@ enum EmbeddedDetectors {
       "types": [
         "SYSCALL"
       ],
-      "keys": [
-        "auditq-det-kernel-hook"
-      ],
       "paths": [
         "/proc/sys/kernel/core_pattern",
         "/proc/sys/kernel/modprobe"
@@ -509,6 +501,8 @@ enum EmbeddedDetectors {
           "op": "glob",
           "value": [
             "runc:*",
+            "runc",
+            "exe",
             "crun",
             "conmon",
             "containerd-shim*"
@@ -565,6 +559,8 @@ enum EmbeddedDetectors {
           "op": "glob",
           "value": [
             "runc:*",
+            "runc",
+            "exe",
             "crun",
             "conmon",
             "containerd-shim*"
@@ -625,21 +621,39 @@ enum EmbeddedDetectors {
   "detector": "ptrace-other-user",
   "title": "ptrace attach to another user's process",
   "severity": "high",
-  "attack": ["T1055.008"],
+  "attack": [
+    "T1055.008"
+  ],
   "description": "Attaching to a process of another user reads its memory (keys, tokens) or injects code into it; root attaching to a user's process, or a user to root's through a misconfigured Yama scope, is rarely a debugger. The OBJ_PID record the kernel writes on attach names the target's uid. Check what the tracer did next and whether a debugger session was expected.",
-  "rule_keys": [["auditq-det-ptrace"]],
+  "rule_keys": [
+    [
+      "auditq-det-ptrace"
+    ]
+  ],
   "audit": {
     "match": {
-      "types": ["OBJ_PID"],
-      "keys": ["auditq-det-ptrace"],
+      "types": [
+        "OBJ_PID"
+      ],
       "when": [
-        {"field": "syscall", "op": "eq", "value": "ptrace"},
-        {"field": "OBJ_PID.ouid", "op": "ne", "other_field": "uid"}
+        {
+          "field": "syscall",
+          "op": "eq",
+          "value": "ptrace"
+        },
+        {
+          "field": "OBJ_PID.ouid",
+          "op": "ne",
+          "other_field": "uid"
+        }
       ],
       "says": "attached to another user's process"
     }
   },
-  "references": ["Linux kernel/ptrace.c (audit_ptrace writes OBJ_PID on attach)", "Falco rule 'PTRACE attached to process' (Apache-2.0), re-derived"]
+  "references": [
+    "Linux kernel/ptrace.c (audit_ptrace writes OBJ_PID on attach)",
+    "Falco rule 'PTRACE attached to process' (Apache-2.0), re-derived"
+  ]
 }
 """#),
         ("pwnkit-argc0.json", #"""
@@ -694,9 +708,6 @@ enum EmbeddedDetectors {
       "types": [
         "SYSCALL"
       ],
-      "keys": [
-        "auditq-det-runtime-binary"
-      ],
       "unless": [
         {
           "field": "exe",
@@ -708,7 +719,15 @@ enum EmbeddedDetectors {
           ]
         }
       ],
-      "says": "opened a container runtime binary for writing"
+      "says": "opened a container runtime binary for writing",
+      "paths": [
+        "/usr/sbin/runc",
+        "/usr/bin/runc",
+        "/usr/bin/crun",
+        "/usr/bin/containerd-shim-runc-v2",
+        "/usr/bin/containerd-shim",
+        "/usr/bin/conmon"
+      ]
     }
   },
   "sensor": {
@@ -769,29 +788,118 @@ enum EmbeddedDetectors {
   "detector": "setns-from-container",
   "title": "A container process joined other namespaces (setns)",
   "severity": "high",
-  "attack": ["T1611"],
+  "attack": [
+    "T1611"
+  ],
   "description": "Inside a container only the runtime joins namespaces, while it sets the container up. A container process calling setns (nsenter -t 1, a leaked /proc/1/ns fd) is trying to enter the host's mount, pid or network namespace; with CAP_SYS_ADMIN it succeeds and is on the host. Check the call's result (success, exit) and what the process ran next.",
-  "rule_keys": [["auditq-det-namespace"]],
+  "rule_keys": [
+    [
+      "auditq-det-namespace"
+    ]
+  ],
   "audit": {
     "match": {
-      "types": ["SYSCALL"],
-      "keys": ["auditq-det-namespace"],
-      "when": [{"field": "syscall", "op": "eq", "value": "setns"}, {"field": "container", "op": "eq", "value": true}],
-      "unless": [{"field": "comm", "op": "glob", "value": ["runc:*", "crun", "conmon", "containerd-shim*"]}, {"field": "exe", "op": "in", "value": ["/", "/usr/sbin/runc", "/usr/bin/runc", "/usr/bin/crun", "/usr/bin/containerd-shim-runc-v2", "/usr/bin/conmon"]}],
+      "types": [
+        "SYSCALL"
+      ],
+      "keys": [
+        "auditq-det-namespace"
+      ],
+      "when": [
+        {
+          "field": "syscall",
+          "op": "eq",
+          "value": "setns"
+        },
+        {
+          "field": "container",
+          "op": "eq",
+          "value": true
+        }
+      ],
+      "unless": [
+        {
+          "field": "comm",
+          "op": "glob",
+          "value": [
+            "runc:*",
+            "runc",
+            "exe",
+            "crun",
+            "conmon",
+            "containerd-shim*"
+          ]
+        },
+        {
+          "field": "exe",
+          "op": "in",
+          "value": [
+            "/",
+            "/usr/sbin/runc",
+            "/usr/bin/runc",
+            "/usr/bin/crun",
+            "/usr/bin/containerd-shim-runc-v2",
+            "/usr/bin/conmon"
+          ]
+        }
+      ],
       "says": "called setns inside a container"
     },
     "limits": "which container a process is in comes from the sensor's cgroup facts"
   },
   "sensor": {
     "match": {
-      "types": ["TP_SYSCALL"],
-      "when": [{"field": "fields.syscall", "op": "eq", "value": "setns"}, {"field": "container", "op": "eq", "value": true}],
-      "unless": [{"field": "comm", "op": "glob", "value": ["runc:*", "crun", "conmon", "containerd-shim*"]}, {"field": "exe", "op": "in", "value": ["/", "/usr/sbin/runc", "/usr/bin/runc", "/usr/bin/crun", "/usr/bin/containerd-shim-runc-v2", "/usr/bin/conmon"]}],
+      "types": [
+        "TP_SYSCALL"
+      ],
+      "when": [
+        {
+          "field": "fields.syscall",
+          "op": "eq",
+          "value": "setns"
+        },
+        {
+          "field": "container",
+          "op": "eq",
+          "value": true
+        }
+      ],
+      "unless": [
+        {
+          "field": "comm",
+          "op": "glob",
+          "value": [
+            "runc:*",
+            "runc",
+            "exe",
+            "crun",
+            "conmon",
+            "containerd-shim*"
+          ]
+        },
+        {
+          "field": "exe",
+          "op": "in",
+          "value": [
+            "/",
+            "/usr/sbin/runc",
+            "/usr/bin/runc",
+            "/usr/bin/crun",
+            "/usr/bin/containerd-shim-runc-v2",
+            "/usr/bin/conmon"
+          ]
+        }
+      ],
       "says": "called setns inside a container"
     },
-    "modes": ["tracepoint"]
+    "modes": [
+      "tracepoint"
+    ]
   },
-  "references": ["Tetragon example policy for setns/namespace changes (Apache-2.0), re-derived", "MITRE ATT&CK T1611 Escape to Host"]
+  "references": [
+    "Tetragon example policy for setns/namespace changes (Apache-2.0), re-derived",
+    "MITRE ATT&CK T1611 Escape to Host"
+  ]
 }
 """#),
         ("setns-on-host.json", #"""
@@ -799,28 +907,117 @@ enum EmbeddedDetectors {
   "detector": "setns-on-host",
   "title": "A host process entered other namespaces (nsenter, setns)",
   "severity": "medium",
-  "attack": ["T1611", "T1059"],
+  "attack": [
+    "T1611",
+    "T1059"
+  ],
   "description": "On the host, entering a container's namespaces is an operator's action (nsenter, ip netns exec) or a runtime's. It is worth a line in the log when nobody expected it; where operators do it routinely, allow it with an allow rule naming the program and the login uid.",
-  "rule_keys": [["auditq-det-namespace"]],
+  "rule_keys": [
+    [
+      "auditq-det-namespace"
+    ]
+  ],
   "audit": {
     "match": {
-      "types": ["SYSCALL"],
-      "keys": ["auditq-det-namespace"],
-      "when": [{"field": "syscall", "op": "eq", "value": "setns"}, {"field": "container", "op": "eq", "value": false}],
-      "unless": [{"field": "comm", "op": "glob", "value": ["runc:*", "crun", "conmon", "containerd-shim*"]}, {"field": "exe", "op": "in", "value": ["/", "/usr/sbin/runc", "/usr/bin/runc", "/usr/bin/crun", "/usr/bin/containerd-shim-runc-v2", "/usr/bin/conmon"]}],
+      "types": [
+        "SYSCALL"
+      ],
+      "keys": [
+        "auditq-det-namespace"
+      ],
+      "when": [
+        {
+          "field": "syscall",
+          "op": "eq",
+          "value": "setns"
+        },
+        {
+          "field": "container",
+          "op": "eq",
+          "value": false
+        }
+      ],
+      "unless": [
+        {
+          "field": "comm",
+          "op": "glob",
+          "value": [
+            "runc:*",
+            "runc",
+            "exe",
+            "crun",
+            "conmon",
+            "containerd-shim*"
+          ]
+        },
+        {
+          "field": "exe",
+          "op": "in",
+          "value": [
+            "/",
+            "/usr/sbin/runc",
+            "/usr/bin/runc",
+            "/usr/bin/crun",
+            "/usr/bin/containerd-shim-runc-v2",
+            "/usr/bin/conmon"
+          ]
+        }
+      ],
       "says": "called setns on the host"
     }
   },
   "sensor": {
     "match": {
-      "types": ["TP_SYSCALL"],
-      "when": [{"field": "fields.syscall", "op": "eq", "value": "setns"}, {"field": "container", "op": "eq", "value": false}],
-      "unless": [{"field": "comm", "op": "glob", "value": ["runc:*", "crun", "conmon", "containerd-shim*"]}, {"field": "exe", "op": "in", "value": ["/", "/usr/sbin/runc", "/usr/bin/runc", "/usr/bin/crun", "/usr/bin/containerd-shim-runc-v2", "/usr/bin/conmon"]}],
+      "types": [
+        "TP_SYSCALL"
+      ],
+      "when": [
+        {
+          "field": "fields.syscall",
+          "op": "eq",
+          "value": "setns"
+        },
+        {
+          "field": "container",
+          "op": "eq",
+          "value": false
+        }
+      ],
+      "unless": [
+        {
+          "field": "comm",
+          "op": "glob",
+          "value": [
+            "runc:*",
+            "runc",
+            "exe",
+            "crun",
+            "conmon",
+            "containerd-shim*"
+          ]
+        },
+        {
+          "field": "exe",
+          "op": "in",
+          "value": [
+            "/",
+            "/usr/sbin/runc",
+            "/usr/bin/runc",
+            "/usr/bin/crun",
+            "/usr/bin/containerd-shim-runc-v2",
+            "/usr/bin/conmon"
+          ]
+        }
+      ],
       "says": "called setns on the host"
     },
-    "modes": ["tracepoint"]
+    "modes": [
+      "tracepoint"
+    ]
   },
-  "references": ["util-linux nsenter(1)"]
+  "references": [
+    "util-linux nsenter(1)"
+  ]
 }
 """#),
         ("sudoedit-backslash.json", #"""
