@@ -11,7 +11,8 @@
 # 2. core_pattern is pointed at a script (this VM is disposable; the value
 #    is restored) and a shell crashes: the kernel runs the script as a
 #    usermode helper, parent kthreadd (usermode-helper-exec: one alert for
-#    the audit exec and the sensor's two, the script's and its interpreter's);
+#    the helper's syscalls in audit and the sensor's two execs, the
+#    script's and its interpreter's);
 # 3. a runc container without CAP_SYS_ADMIN tries to mount debugfs: refused,
 #    but the LSM sb_mount hook runs before the refusal (mount-from-container,
 #    naming the container);

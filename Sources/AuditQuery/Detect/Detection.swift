@@ -28,6 +28,8 @@ public final class Detection {
     private var known: Set<String>?
     /// The evidence of each detector's stored alerts.
     private var evidence: [String: [Set<Int64>]] = [:]
+    /// When a once-per-process detector last alerted for a process.
+    private var lastByProcess: [String: Int64] = [:]
 
     public init(store: EventStore, detectors: [Detector], allow: AllowRules = AllowRules(), containers: ContainerIndex? = nil) {
         self.store = store
@@ -64,6 +66,18 @@ public final class Detection {
             if ready(a) { return true }
             held.append(a)
             return false
+        }
+        // Detectors that match every syscall of a process make one alert per
+        // process and period.
+        let once = Dictionary(uniqueKeysWithValues: engine.detectors.compactMap { d in d.oncePerProcessS.map { (d.detector, Int64($0) * 1000) } })
+        if !once.isEmpty {
+            made = made.filter { m in
+                guard let period = once[m.0.detector] else { return true }
+                let key = "\(m.0.detector)|\(m.0.pid ?? -1)"
+                if let last = lastByProcess[key], m.firstMs - last <= period { return false }
+                lastByProcess[key] = m.lastMs
+                return true
+            }
         }
         if known == nil {
             let stored = try store.pool.read { try AlertLog.stored($0) }.map(\.alert)

@@ -50,6 +50,8 @@ public final class DetectionEngine {
     public let detectors: [Detector]
     private let reader: EventReader
     private var containers: ContainerIndex?
+    /// An index given by the caller is kept across runs.
+    private let keepsContainers: Bool
 
     /// `containers`: an index already loaded (auditqd keeps one); else one
     /// is loaded on first need.
@@ -58,12 +60,16 @@ public final class DetectionEngine {
         self.detectors = detectors
         self.reader = EventReader(store: store)
         self.containers = containers
+        self.keepsContainers = containers != nil
     }
 
     /// Every finding in the window, oldest last event first. Where the audit
     /// and the sensor signature of one detector saw the same action (same
     /// process, within the correlation window), one finding holds both.
     public func run(_ window: Window) throws -> [Finding] {
+        // Containers start and processes come and go between runs: the index
+        // is read again by the first step of this run that needs it.
+        if !keepsContainers { containers = nil }
         var findings: [Finding] = []
         for detector in detectors {
             var perSource: [(String, [[Hit]])] = []
@@ -179,24 +185,32 @@ public final class DetectionEngine {
     /// exec of a script is two sensor events, the script's and its
     /// interpreter's, and one audit event).
     static func merge(_ detector: Detector, _ perSource: [(String, [[Hit]])]) -> [Finding] {
-        var out: [Finding] = []
         let audit = perSource.first { $0.0 == "audit" }?.1 ?? []
-        var sensor = perSource.first { $0.0 == "sensor" }?.1 ?? []
-        for chain in audit {
-            let a = chain[chain.count - 1]
-            let partners = sensor.indices.filter { i in
-                let b = sensor[i][sensor[i].count - 1]
-                return b.pid == a.pid && b.node == a.node && abs(b.timeMs - a.timeMs) <= Correlator.windowMs
+        let sensor = perSource.first { $0.0 == "sensor" }?.1 ?? []
+        // Each sensor match goes to the nearest audit match in time of the
+        // same process within the window, if there is one.
+        var partners: [[Int]] = Array(repeating: [], count: audit.count)
+        var alone: [[Hit]] = []
+        for (j, chain) in sensor.enumerated() {
+            let b = chain[chain.count - 1]
+            let nearest = audit.indices.filter { i in
+                let a = audit[i][audit[i].count - 1]
+                return a.pid == b.pid && a.node == b.node && abs(b.timeMs - a.timeMs) <= Correlator.windowMs
+            }.min { i, k in
+                abs(audit[i][audit[i].count - 1].timeMs - b.timeMs) < abs(audit[k][audit[k].count - 1].timeMs - b.timeMs)
             }
-            guard !partners.isEmpty else {
-                out.append(Finding(detector: detector, source: "audit", hits: chain))
-                continue
-            }
-            let both = (chain + partners.flatMap { sensor[$0] }).sorted { ($0.timeMs, $0.id) < ($1.timeMs, $1.id) }
-            out.append(Finding(detector: detector, source: "audit+sensor", hits: both))
-            for i in partners.reversed() { sensor.remove(at: i) }
+            if let nearest { partners[nearest].append(j) } else { alone.append(chain) }
         }
-        out += sensor.map { Finding(detector: detector, source: "sensor", hits: $0) }
+        var out: [Finding] = []
+        for (i, chain) in audit.enumerated() {
+            if partners[i].isEmpty {
+                out.append(Finding(detector: detector, source: "audit", hits: chain))
+            } else {
+                let both = (chain + partners[i].flatMap { sensor[$0] }).sorted { ($0.timeMs, $0.id) < ($1.timeMs, $1.id) }
+                out.append(Finding(detector: detector, source: "audit+sensor", hits: both))
+            }
+        }
+        out += alone.map { Finding(detector: detector, source: "sensor", hits: $0) }
         return out
     }
 }

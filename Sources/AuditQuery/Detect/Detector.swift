@@ -20,9 +20,13 @@ public struct Detector: Codable, Sendable {
     public var sensor: Signature?
     /// Where the technique's description comes from (credited, not copied).
     public var references: [String]?
+    /// One alert per process (pid) and this many seconds: the
+    /// signature matches every syscall of the process, not one action.
+    public var oncePerProcessS: Int?
 
     enum CodingKeys: String, CodingKey {
         case detector, title, severity, cve, attack, description, ruleKeys = "rule_keys", audit, sensor, references
+        case oncePerProcessS = "once_per_process_s"
     }
 
     public enum Severity: String, Codable, Sendable, Comparable, CaseIterable {

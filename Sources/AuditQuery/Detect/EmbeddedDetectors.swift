@@ -1049,27 +1049,96 @@ enum EmbeddedDetectors {
   "detector": "usermode-helper-exec",
   "title": "The kernel ran an unexpected usermode helper",
   "severity": "critical",
-  "attack": ["T1611", "T1547.006"],
+  "attack": [
+    "T1611",
+    "T1547.006"
+  ],
   "description": "Programs the kernel starts itself (a core_pattern pipe, modprobe_path, a cgroup v1 release_agent) run as root in the host's namespaces, with kthreadd as their parent and no login uid. Only a few helpers are expected (systemd-coredump, apport, modprobe/kmod, request-key); any other program started this way is the payload of a core_pattern, modprobe_path or release_agent escape. Find who wrote the hook (kernel-hook-write, cgroup-release-agent alerts) and what the helper did.",
-  "rule_keys": [["auditq-det-umh"]],
+  "rule_keys": [
+    [
+      "auditq-det-umh"
+    ]
+  ],
   "audit": {
     "match": {
-      "types": ["EXECVE"],
-      "keys": ["auditq-det-umh"],
-      "when": [{"field": "ppid", "op": "eq", "value": 2}],
-      "unless": [{"field": "exe", "op": "in", "value": ["/usr/lib/systemd/systemd-coredump", "/lib/systemd/systemd-coredump", "/usr/share/apport/apport", "/usr/bin/kmod", "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/sbin/request-key", "/sbin/request-key", "/usr/lib/systemd/systemd-cgroups-agent", "/usr/sbin/poweroff", "/usr/sbin/reboot", "/usr/lib/systemd/systemd"]}],
-      "says": "the kernel ran a usermode helper"
-    }
+      "types": [
+        "SYSCALL"
+      ],
+      "keys": [
+        "auditq-det-umh"
+      ],
+      "when": [
+        {
+          "field": "ppid",
+          "op": "eq",
+          "value": 2
+        }
+      ],
+      "unless": [
+        {
+          "field": "exe",
+          "op": "in",
+          "value": [
+            "/usr/lib/systemd/systemd-coredump",
+            "/lib/systemd/systemd-coredump",
+            "/usr/share/apport/apport",
+            "/usr/bin/kmod",
+            "/usr/sbin/modprobe",
+            "/sbin/modprobe",
+            "/usr/sbin/request-key",
+            "/sbin/request-key",
+            "/usr/lib/systemd/systemd-cgroups-agent",
+            "/usr/sbin/poweroff",
+            "/usr/sbin/reboot",
+            "/usr/lib/systemd/systemd"
+          ]
+        }
+      ],
+      "says": "a usermode helper the kernel started made a syscall"
+    },
+    "limits": "the kernel starts a helper with kernel_execve, which is no syscall: audit sees the syscalls the helper makes, one alert per helper process"
   },
   "sensor": {
     "match": {
-      "types": ["LSM_EXEC", "TP_EXEC"],
-      "when": [{"field": "ppid", "op": "eq", "value": 2}],
-      "unless": [{"field": "exe", "op": "in", "value": ["/usr/lib/systemd/systemd-coredump", "/lib/systemd/systemd-coredump", "/usr/share/apport/apport", "/usr/bin/kmod", "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/sbin/request-key", "/sbin/request-key", "/usr/lib/systemd/systemd-cgroups-agent", "/usr/sbin/poweroff", "/usr/sbin/reboot", "/usr/lib/systemd/systemd"]}],
+      "types": [
+        "LSM_EXEC",
+        "TP_EXEC"
+      ],
+      "when": [
+        {
+          "field": "ppid",
+          "op": "eq",
+          "value": 2
+        }
+      ],
+      "unless": [
+        {
+          "field": "exe",
+          "op": "in",
+          "value": [
+            "/usr/lib/systemd/systemd-coredump",
+            "/lib/systemd/systemd-coredump",
+            "/usr/share/apport/apport",
+            "/usr/bin/kmod",
+            "/usr/sbin/modprobe",
+            "/sbin/modprobe",
+            "/usr/sbin/request-key",
+            "/sbin/request-key",
+            "/usr/lib/systemd/systemd-cgroups-agent",
+            "/usr/sbin/poweroff",
+            "/usr/sbin/reboot",
+            "/usr/lib/systemd/systemd"
+          ]
+        }
+      ],
       "says": "the kernel ran a usermode helper"
     }
   },
-  "references": ["Linux kernel/umh.c (call_usermodehelper, CLONE_PARENT under kthreadd)", "Tracee signature 'Core dumps config file modification' and Falco's release_agent rule (Apache-2.0), re-derived"]
+  "references": [
+    "Linux kernel/umh.c (call_usermodehelper, CLONE_PARENT under kthreadd)",
+    "Tracee signature 'Core dumps config file modification' and Falco's release_agent rule (Apache-2.0), re-derived"
+  ],
+  "once_per_process_s": 300
 }
 """#),
         ("userns-setxattr.json", #"""
