@@ -7,7 +7,7 @@ final class HelpSnapshotTests: XCTestCase {
     static let folder = TestSupport.repository.appendingPathComponent("Tests/AuditqTests/Snapshots")
 
     func testHelpTexts() throws {
-        for command in [[], ["import"], ["search"], ["summary"], ["tree"], ["timeline"], ["verify"], ["checkpoint"], ["export"], ["status"], ["containers"], ["profile"],
+        for command in [[], ["import"], ["search"], ["summary"], ["tree"], ["timeline"], ["verify"], ["checkpoint"], ["export"], ["status"], ["containers"], ["profile"], ["detect"], ["alerts"],
                         ["rules"], ["rules", "load"], ["rules", "list"], ["rules", "diff"], ["auditqd"],
                         ["report"], ["report", "summary"], ["report", "auth"], ["report", "login"], ["report", "user"],
                         ["report", "executable"], ["report", "file"], ["report", "syscall"], ["report", "key"],
