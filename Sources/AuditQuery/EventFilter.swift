@@ -45,6 +45,13 @@ public struct EventFilter: Sendable {
     public var exeGlobs: [String] = []
     /// A PATH name, or the event's own path, matches any of these shell globs.
     public var pathGlobs: [String] = []
+    /// Text ids already resolved by the caller (a detector's cache of the
+    /// text table, which only grows): the event's record types, key, exe,
+    /// or a PATH name or its own path, is one of them.
+    public var typeIDs: [Int64]?
+    public var keyIDs: [Int64]?
+    public var exeIDs: [Int64]?
+    public var pathIDs: [Int64]?
 
     public init() {}
 
@@ -118,6 +125,18 @@ public struct EventFilter: Sendable {
             return "SELECT id FROM text WHERE " + patterns.map { _ in "value GLOB ?" }.joined(separator: " OR ")
         }
         if !exeGlobs.isEmpty { terms.append("e.exe IN (\(globs(exeGlobs)))") }
+        func idList(_ ids: [Int64]) -> String {
+            args.append("[" + ids.map(String.init).joined(separator: ",") + "]")
+            return "SELECT value FROM json_each(?)"
+        }
+        if let typeIDs { terms.append("e.types IN (\(idList(typeIDs)))") }
+        if let keyIDs { terms.append("e.key IN (\(idList(keyIDs)))") }
+        if let exeIDs { terms.append("e.exe IN (\(idList(exeIDs)))") }
+        if let pathIDs {
+            let names = idList(pathIDs)
+            let own = idList(pathIDs)
+            terms.append("(e.id IN (SELECT event_id FROM path WHERE name IN (\(names))) OR e.path IN (\(own)))")
+        }
         if !pathGlobs.isEmpty {
             let names = globs(pathGlobs)
             let own = globs(pathGlobs)

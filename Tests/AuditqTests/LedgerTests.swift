@@ -15,7 +15,7 @@ final class LedgerTests: XCTestCase {
         XCTAssertEqual(Ledger.Kind.allCases.map(\.rawValue), [
             "import", "serial_gap", "collector_start", "collector_stop", "collector_unclean_stop", "kernel_lost",
             "socket_overrun", "rules_loaded", "sensor", "sensor_drop", "follow_cursor", "follow_gap", "skipped_line",
-            "checkpoint", "store_full", "cgroup", "container", "learned", "learn_full",
+            "checkpoint", "store_full", "cgroup", "container", "learned", "learn_full", "alert",
         ])
     }
 

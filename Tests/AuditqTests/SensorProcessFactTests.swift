@@ -70,10 +70,11 @@ final class SensorProcessFactTests: XCTestCase {
         let fields = Dictionary(e.fields.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
         XCTAssertEqual(fields["fork_ppid"], "4242")
         XCTAssertEqual(fields["fork_ns"], "2499000045")
+        XCTAssertEqual(fields["argc"], "1", "the exec's argc, for the detectors (pwnkit's argc 0)")
         XCTAssertEqual(String(decoding: e.raw, as: UTF8.self),
                        "type=TP_EXEC msg=audit(1709294402.500:2500000123): hook=sched_process_exec source=tracepoint"
                        + " pid=4300 ppid=4242 uid=1000 euid=1000 auid=1000 ses=5 comm=\"true\" ret=0 tid=4300 cgroup=77"
-                       + " boot=b00710d0-0000-4000-8000-000000000001 path=\"/bin/true\" argv0=\"/bin/true\""
+                       + " boot=b00710d0-0000-4000-8000-000000000001 path=\"/bin/true\" argc=1 argv0=\"/bin/true\""
                        + " fork_ppid=4242 fork_ns=2499000045\n")
         // A later exec of the same process, or one forked before the sensor started: no fork.
         let later = try XCTUnwrap(exec(ms: 3_000, pid: 4300, ppid: 4242, path: "/bin/sh").first)

@@ -49,6 +49,7 @@ public final class DetectionEngine {
     public let store: EventStore
     public let detectors: [Detector]
     private let reader: EventReader
+    private let texts: TextMatches
     private var containers: ContainerIndex?
     /// An index given by the caller is kept across runs.
     private let keepsContainers: Bool
@@ -59,6 +60,7 @@ public final class DetectionEngine {
         self.store = store
         self.detectors = detectors
         self.reader = EventReader(store: store)
+        self.texts = TextMatches(store: store)
         self.containers = containers
         self.keepsContainers = containers != nil
     }
@@ -148,10 +150,10 @@ public final class DetectionEngine {
         filter.startMs = window.startMs
         filter.endMs = window.endMs
         filter.afterID = window.afterID
-        filter.messageTypes = step.types
-        filter.anyKeys = step.keys ?? []
-        filter.exeGlobs = step.exe ?? []
-        filter.pathGlobs = step.paths ?? []
+        filter.typeIDs = try texts.ids(types: step.types)
+        if let keys = step.keys { filter.keyIDs = try texts.ids(keys: keys) }
+        if let exe = step.exe { filter.exeIDs = try texts.ids(globs: exe) }
+        if let paths = step.paths { filter.pathIDs = try texts.ids(globs: paths) }
         let when = step.when ?? [], any = step.any ?? [], unless = step.unless ?? []
         let needsContainer = (when + any + unless).contains { $0.field == "container" }
         var found: [Hit] = []
