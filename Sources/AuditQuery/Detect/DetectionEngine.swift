@@ -154,30 +154,52 @@ public final class DetectionEngine {
         if let keys = step.keys { filter.keyIDs = try texts.ids(keys: keys) }
         if let exe = step.exe { filter.exeIDs = try texts.ids(globs: exe) }
         if let paths = step.paths { filter.pathIDs = try texts.ids(globs: paths) }
-        let when = step.when ?? [], any = step.any ?? [], unless = step.unless ?? []
-        let needsContainer = (when + any + unless).contains { $0.field == "container" }
+        // `field eq number` on a process column goes into the query too.
+        for c in step.when ?? [] where c.op == .eq && c.otherField == nil {
+            guard case .int(let n) = c.value else { continue }
+            switch c.field {
+            case "ppid": filter.ppid = n
+            case "pid": filter.pid = n
+            case "uid": filter.uid = n
+            case "euid": filter.euid = n
+            case "auid": filter.loginuid = n
+            case "ses": filter.session = n
+            default: break
+            }
+        }
+        // Conditions on the container are tested after the read, on the
+        // events the others let through: the container index (a read of the
+        // sensor's process facts) is loaded only when there are some.
+        func split(_ list: [Detector.Condition]?) -> ([Detector.Condition], [Detector.Condition]) {
+            let all = list ?? []
+            return (all.filter { $0.field != "container" }, all.filter { $0.field == "container" })
+        }
+        let (when, whenContainer) = split(step.when)
+        let (unless, unlessContainer) = split(step.unless)
+        let any = step.any ?? []
+        let anyLater = any.contains { $0.field == "container" }
         var found: [Hit] = []
-        var pending: [StoredEvent] = []
-        // Loaded before the read: the pool's reads do not nest.
-        let index = needsContainer ? try containerIndex() : nil
+        var pending: [(event: StoredEvent, paths: [String])] = []
         try reader.forEach(filter, paths: true) { event, db in
             let names = try reader.paths(event, db).compactMap(\.name)
             var fields = EventFields(event: event, paths: names, container: nil) { [reader] in
                 (try? reader.raw(event, db)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             }
-            if let index { fields.container = index.container(of: event) }
             // A rule change carries its rule's key: not an event the rule recorded.
             if event.types.contains("CONFIG_CHANGE") { return }
-            guard when.allSatisfy({ $0.holds(&fields) }), any.isEmpty || any.contains(where: { $0.holds(&fields) }),
+            guard when.allSatisfy({ $0.holds(&fields) }), anyLater || any.isEmpty || any.contains(where: { $0.holds(&fields) }),
                   !unless.contains(where: { $0.holds(&fields) }) else { return }
-            pending.append(event)
+            pending.append((event, names))
+        }
+        guard !pending.isEmpty else { return [] }
+        let index = try containerIndex()
+        for (event, names) in pending {
+            var fields = EventFields(event: event, paths: names, container: index?.container(of: event)) { "" }
+            guard whenContainer.allSatisfy({ $0.holds(&fields) }), !anyLater || any.contains(where: { $0.holds(&fields) }),
+                  !unlessContainer.contains(where: { $0.holds(&fields) }) else { continue }
             found.append(Hit(id: event.id, timeMs: event.timeMs, node: event.node, pid: event.pid, ppid: event.ppid, uid: event.uid,
                              auid: event.auid, ses: event.ses, exe: event.exe, comm: event.comm,
                              container: fields.container, says: step.says))
-        }
-        // Every hit names its container when the store knows containers.
-        if !needsContainer, !found.isEmpty, let index = try containerIndex() {
-            for (i, event) in pending.enumerated() { found[i].container = index.container(of: event) }
         }
         return found
     }
