@@ -39,12 +39,6 @@ public struct EventFilter: Sendable {
     public var ids: [Int64] = []
     /// Events stored after this id (a live reader's mark).
     public var afterID: Int64?
-    /// Any of these keys, each a whole key (a multi-key event matches by any of its keys).
-    public var anyKeys: [String] = []
-    /// The exe matches any of these shell globs.
-    public var exeGlobs: [String] = []
-    /// A PATH name, or the event's own path, matches any of these shell globs.
-    public var pathGlobs: [String] = []
     /// Text ids already resolved by the caller (a detector's cache of the
     /// text table, which only grows): the event's record types, key, exe,
     /// or a PATH name or its own path, is one of them.
@@ -115,16 +109,6 @@ public struct EventFilter: Sendable {
             args.append("[" + ids.map(String.init).joined(separator: ",") + "]")
         }
         if let afterID { terms.append("e.id > ?"); args.append(afterID) }
-        if !anyKeys.isEmpty {
-            let any = anyKeys.map { _ in "instr(char(1) || value || char(1), char(1) || ? || char(1)) > 0" }.joined(separator: " OR ")
-            terms.append("e.key IN (SELECT id FROM text WHERE \(any))")
-            args += anyKeys.map { $0 as DatabaseValueConvertible? }
-        }
-        func globs(_ patterns: [String]) -> String {
-            args += patterns.map { $0 as DatabaseValueConvertible? }
-            return "SELECT id FROM text WHERE " + patterns.map { _ in "value GLOB ?" }.joined(separator: " OR ")
-        }
-        if !exeGlobs.isEmpty { terms.append("e.exe IN (\(globs(exeGlobs)))") }
         func idList(_ ids: [Int64]) -> String {
             args.append("[" + ids.map(String.init).joined(separator: ",") + "]")
             return "SELECT value FROM json_each(?)"
@@ -135,11 +119,6 @@ public struct EventFilter: Sendable {
         if let pathIDs {
             let names = idList(pathIDs)
             let own = idList(pathIDs)
-            terms.append("(e.id IN (SELECT event_id FROM path WHERE name IN (\(names))) OR e.path IN (\(own)))")
-        }
-        if !pathGlobs.isEmpty {
-            let names = globs(pathGlobs)
-            let own = globs(pathGlobs)
             terms.append("(e.id IN (SELECT event_id FROM path WHERE name IN (\(names))) OR e.path IN (\(own)))")
         }
         if let containers {

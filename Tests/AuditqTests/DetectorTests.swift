@@ -1,3 +1,4 @@
+import AuditQuery
 import Foundation
 import XCTest
 
@@ -225,6 +226,18 @@ final class DetectorTests: XCTestCase {
         XCTAssertFalse(alerts.contains { $0.detector == "setns-on-host" }, "runc's own setns calls are the runtime's: \(run.out)")
         let only = try TestSupport.auditq(["detect", "--store", store, "--no-record", "--container", "nope-no-such"])
         XCTAssertEqual(only.status, 0, only.out)
+    }
+
+    /// The binary carries audit_rules/detectors/ as it is (tools/embed-policies).
+    func testCarriedDetectorsAreTheFiles() throws {
+        let dir = TestSupport.repository.appendingPathComponent("audit_rules/detectors")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".json") }.sorted()
+        XCTAssertEqual(Detector.embeddedFiles.map(\.name), files, "audit_rules/detectors/ and the carried detectors differ: run tools/embed-policies")
+        for entry in Detector.embeddedFiles {
+            let text = try String(contentsOf: dir.appendingPathComponent(entry.name), encoding: .utf8)
+            XCTAssertEqual(entry.json + "\n", text, "\(entry.name) differs from the carried copy: run tools/embed-policies")
+        }
+        XCTAssertEqual(try Detector.load().count, files.count)
     }
 
     /// A detector file that is not one: one line naming the file and the fault.

@@ -25,33 +25,7 @@ auditctl -s > "$D/auditctl-s.before"; auditctl -l > "$D/auditctl-l.before"
 grep -qx 'No rules' "$D/auditctl-l.before" || { echo "rules already loaded; this script only handles an empty rule set" >&2; exit 1; }
 
 mkdir -p "$D/plugins.d"
-sed "s#@D@#$D#g" > "$D/auditd.conf" <<'CONF'
-local_events = yes
-write_logs = yes
-log_file = @D@/audit.log
-log_group = root
-log_format = RAW
-flush = INCREMENTAL_ASYNC
-freq = 50
-max_log_file = 8192
-num_logs = 0
-max_log_file_action = IGNORE
-name_format = NONE
-space_left = 2
-space_left_action = SYSLOG
-admin_space_left = 1
-admin_space_left_action = SYSLOG
-disk_full_action = SYSLOG
-disk_error_action = SYSLOG
-verify_email = no
-action_mail_acct = root
-distribute_network = no
-q_depth = 8192
-overflow_action = SYSLOG
-max_restarts = 0
-plugin_dir = @D@/plugins.d
-end_of_event_timeout = 2
-CONF
+sed -e '/^#/d' -e "s#@D@#$D#g" "$(dirname "$0")/../private-auditd.conf.in" > "$D/auditd.conf"
 chmod 640 "$D/auditd.conf"
 
 AUDITD_PID=

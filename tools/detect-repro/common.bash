@@ -33,6 +33,16 @@ suid_capable_dir() {
     echo "no filesystem without nosuid found" >&2; return 1
 }
 
+# setuid_scratch DIR: sets SD to a directory for setuid copies (DIR, or one
+# under /var/tmp or /root when DIR's filesystem is nosuid) that user nobody
+# can reach.
+setuid_scratch() {
+    chmod 755 "$1"
+    SD=$(suid_capable_dir "$1")
+    chmod 755 "$SD"
+    check_nobody_can_reach "$SD"
+}
+
 # make_suid_copy SRC DEST: a setuid-root copy of SRC at DEST.
 make_suid_copy() {
     cp "$1" "$2"; chown root:root "$2"; chmod 4755 "$2"

@@ -8,10 +8,7 @@ set -euo pipefail
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin   # fixed PATH: deterministic exe paths in the records
 DIR=${1:?scratch dir}
 . "$(dirname "$0")/common.bash"
-chmod 755 "$DIR"
-SD=$(suid_capable_dir "$DIR")
-chmod 755 "$SD"
-check_nobody_can_reach "$SD"
+setuid_scratch "$DIR"
 cleanup() { rm -rf "$SD/pkexec" "$SD/work"; [ "$SD" = "$DIR" ] || rmdir "$SD"; }
 trap cleanup EXIT
 make_suid_copy /bin/true "$SD/pkexec"

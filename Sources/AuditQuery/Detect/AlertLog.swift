@@ -44,11 +44,6 @@ public enum AlertLog {
         return rows.compactMap { row in row.payload(Ledger.Alert.self).map { Stored(row: row, alert: $0) } }
     }
 
-    /// Identities of every stored alert.
-    public static func identities(_ store: EventStore) throws -> Set<String> {
-        try store.pool.read { db in Set(try stored(db).map(\.alert.identity)) }
-    }
-
     /// Commits the alerts not already stored (by identity) as ledger rows of
     /// one batch; returns those committed.
     @discardableResult
@@ -70,18 +65,12 @@ public enum AlertLog {
             var time: String
             var alert: Ledger.Alert
         }
-        return Ledger.encode(Line(time: iso(timeMs), alert: alert))
-    }
-
-    public static func iso(_ ms: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+        return Ledger.encode(Line(time: EventFormatter.iso(timeMs), alert: alert))
     }
 
     /// One readable line.
     public static func textLine(_ alert: Ledger.Alert, timeMs: Int64) -> String {
         let ids = (alert.cve + alert.attack).joined(separator: ", ")
-        return "\(iso(timeMs)) \(alert.severity.uppercased()) \(alert.detector) [\(ids)] (\(alert.source)) \(alert.summary)\n    \(alert.search)"
+        return "\(EventFormatter.iso(timeMs)) \(alert.severity.uppercased()) \(alert.detector) [\(ids)] (\(alert.source)) \(alert.summary)\n    \(alert.search)"
     }
 }

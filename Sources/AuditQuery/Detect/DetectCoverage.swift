@@ -30,7 +30,7 @@ public struct DetectCoverage: Sendable {
         var seenCache: [String: Bool] = [:]
         func seen(_ key: String) throws -> Bool {
             if let v = seenCache[key] { return v }
-            var f = EventFilter(); f.anyKeys = [key]
+            var f = EventFilter(); f.key = key; f.exact = true
             let (c, a) = f.sql()
             let v = try Int.fetchOne(db, sql: "SELECT 1 FROM event e \(c) LIMIT 1", arguments: a) != nil
             seenCache[key] = v
@@ -71,7 +71,7 @@ public struct DetectCoverage: Sendable {
             entries.append(Entry(detector: d.detector, title: d.title, severity: d.severity.rawValue,
                                  coveredBy: by, audit: audit, sensor: sensor))
         }
-        let rules = lastSet.map { "rule set loaded \(AlertLog.iso($0.ms)) (\($0.keys.count) keys)" }
+        let rules = lastSet.map { "rule set loaded \(EventFormatter.iso($0.ms)) (\($0.keys.count) keys)" }
             ?? "no rule set on record (keys judged from the events)"
         return DetectCoverage(entries: entries, rules: rules, sensorMode: mode ?? "none on record")
     }

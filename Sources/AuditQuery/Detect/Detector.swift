@@ -138,10 +138,8 @@ public struct DetectorError: Error, CustomStringConvertible, Sendable {
 }
 
 extension Detector {
-    /// The detectors built into the binary (audit_rules/detectors/*.json).
-    public static var embedded: [Detector] {
-        EmbeddedDetectors.all.compactMap { try? decode(Data($0.json.utf8), file: $0.name) }
-    }
+    /// The detector files built into the binary (audit_rules/detectors/*.json): name and JSON.
+    public static var embeddedFiles: [(name: String, json: String)] { EmbeddedDetectors.all }
 
     /// The built-in detectors, or those of `directory` (every *.json in it).
     public static func load(directory: String? = nil) throws -> [Detector] {
